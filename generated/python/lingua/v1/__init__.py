@@ -1,0 +1,1 @@
+"""lingua.v1 protobuf and gRPC stubs (generated)."""

@@ -1,0 +1,156 @@
+"""The `lingua` command: run the mesh or one service, translate a file, list nodes."""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import sys
+from pathlib import Path
+
+import grpc
+from google.protobuf import json_format
+
+from lingua_common.audio import encode_wav
+from lingua_common.errors import code_name, error_from_rpc
+from lingua_common.logs import setup_logging
+from lingua_common.settings import load_settings
+
+DEFAULT_SCHEDULER = "127.0.0.1:50051"
+
+
+def _parser() -> argparse.ArgumentParser:
+    p = argparse.ArgumentParser(prog="lingua", description="Lingua speech-to-speech translation mesh")
+    sub = p.add_subparsers(dest="command", required=True)
+
+    up = sub.add_parser("up", help="run scheduler + one node with the bundled models on this machine")
+    up.add_argument("--port", type=int, default=50051, help="scheduler gRPC port")
+    up.add_argument("--metrics-port", type=int, default=9101)
+    up.add_argument("--config", help="TOML file with [scheduler] and [node] tables")
+
+    tr = sub.add_parser("translate", help="send an audio file through the running mesh")
+    tr.add_argument("file", type=Path)
+    tr.add_argument("--from", dest="src", default="en")
+    tr.add_argument("--to", dest="tgt", default="en")
+    tr.add_argument("--features", default="", help="comma-separated optional features")
+    tr.add_argument("--out", type=Path, help="write the translated speech to this WAV file")
+    tr.add_argument("--json", action="store_true", help="print one JSON object (TranslationResult field names)")
+    tr.add_argument("--rate", type=int, default=16000, help="sample rate of a .pcm/.raw file")
+    tr.add_argument("--scheduler", default=DEFAULT_SCHEDULER)
+
+    nodes = sub.add_parser("nodes", help="list the scheduler's nodes")
+    nodes.add_argument("--scheduler", default=DEFAULT_SCHEDULER)
+    nodes.add_argument("--json", action="store_true")
+
+    sch = sub.add_parser("scheduler", help="the scheduler service")
+    sch_sub = sch.add_subparsers(dest="action", required=True)
+    sch_run = sch_sub.add_parser("run")
+    sch_run.add_argument("--port", type=int)
+    sch_run.add_argument("--host")
+    sch_run.add_argument("--metrics-port", type=int)
+    sch_run.add_argument("--config")
+
+    node = sub.add_parser("node", help="an inference node")
+    node_sub = node.add_subparsers(dest="action", required=True)
+    node_run = node_sub.add_parser("run")
+    node_run.add_argument("--scheduler")
+    node_run.add_argument("--max-jobs", type=int, dest="max_concurrent_jobs")
+    node_run.add_argument("--node-id")
+    node_run.add_argument("--name", dest="display_name")
+    node_run.add_argument("--config")
+    return p
+
+
+def main(argv: list[str] | None = None) -> None:
+    args = _parser().parse_args(argv)
+    if args.command == "translate":
+        sys.exit(_translate(args))
+    if args.command == "nodes":
+        sys.exit(_nodes(args))
+    setup_logging()
+    if args.command == "up":
+        from lingua_cli.up import run_up
+
+        sys.exit(run_up(args.port, args.metrics_port, args.config))
+    if args.command == "scheduler":
+        from scheduler_svc.config import SchedulerSettings
+        from scheduler_svc.server import serve
+
+        settings = load_settings(SchedulerSettings, "scheduler", args.config, port=args.port, host=args.host,
+                                 metrics_port=args.metrics_port)
+        asyncio.run(serve(settings))
+    elif args.command == "node":
+        from node_svc.agent import serve as serve_node
+        from node_svc.config import NodeSettings
+
+        node_settings = load_settings(NodeSettings, "node", args.config, scheduler=args.scheduler,
+                                      max_concurrent_jobs=args.max_concurrent_jobs, node_id=args.node_id,
+                                      display_name=args.display_name)
+        asyncio.run(serve_node(node_settings))
+
+
+def _translate(args: argparse.Namespace) -> int:
+    from lingua_cli.client import SchedulerClient, audio_from_file, features_from_names
+
+    try:
+        audio = audio_from_file(args.file, args.rate)
+        features = features_from_names([f for f in args.features.split(",") if f])
+    except (OSError, ValueError) as exc:
+        print(f"lingua translate: {exc}", file=sys.stderr)
+        return 2
+    client = SchedulerClient(args.scheduler)
+    try:
+        result = client.translate(audio, args.src, args.tgt, features)
+    except grpc.RpcError as exc:
+        err = error_from_rpc(exc)
+        print(f"lingua translate: {code_name(err.code)}: {err.message}", file=sys.stderr)
+        return 1
+    finally:
+        client.close()
+    if args.out:
+        args.out.write_bytes(encode_wav(result.tts_audio.data, result.tts_audio.sample_rate_hz))
+    if args.json:
+        out = json_format.MessageToDict(result, preserving_proto_field_name=True)
+        out.get("tts_audio", {}).pop("data", None)  # audio goes to --out, not into the terminal
+        out["tts_audio_bytes"] = len(result.tts_audio.data)
+        if args.out:
+            out["out"] = str(args.out)
+        print(json.dumps(out, ensure_ascii=False))
+        return 0
+    t = result.timings
+    seconds = len(result.tts_audio.data) / 2 / (result.tts_audio.sample_rate_hz or 1)
+    print(f"transcript ({result.src_lang}):  {result.text_asr}")
+    print(f"translation ({result.tgt_lang}): {result.text_translated}")
+    print(f"voice: {result.extras.tts_voice} ({result.extras.tts_voice_quality}), {seconds:.2f} s of speech"
+          + (f" -> {args.out}" if args.out else ""))
+    print(f"timings ms: queue {t.queue_ms:.0f}  vad {t.vad_ms:.0f}  asr {t.asr_ms:.0f}  mt {t.mt_ms:.0f}  "
+          f"tts {t.tts_ms:.0f}  node {t.node_ms:.0f}  total {t.total_ms:.0f}  (node {result.node_id})")
+    for note in result.extras.notes:
+        print(f"note: {note}")
+    return 0
+
+
+def _nodes(args: argparse.Namespace) -> int:
+    from lingua.v1 import node_pb2
+
+    from lingua_cli.client import SchedulerClient
+
+    client = SchedulerClient(args.scheduler, timeout_s=10)
+    try:
+        nodes = client.list_nodes()
+    except grpc.RpcError as exc:
+        print(f"lingua nodes: {error_from_rpc(exc).message}", file=sys.stderr)
+        return 1
+    finally:
+        client.close()
+    if args.json:
+        print(json.dumps([json_format.MessageToDict(n, preserving_proto_field_name=True) for n in nodes]))
+        return 0
+    print(f"{'NODE':<20} {'STATE':<12} {'JOBS':>6} {'CPU%':>5}  LANGUAGES")
+    for n in nodes:
+        state = node_pb2.NodeState.Name(n.state).removeprefix("NODE_STATE_").lower()
+        pairs = ", ".join(f"{p.src_lang}->{p.tgt_lang}" for p in n.mt_pairs)
+        print(f"{n.node_id:<20} {state:<12} {n.reserved_jobs:>2}/{n.max_concurrent_jobs:<3} "
+              f"{n.resource_usage.cpu_percent:>5.0f}  asr {','.join(n.asr_languages)}; mt {pairs}; "
+              f"tts {','.join(n.tts_languages)} (+{len(n.tts_cross_lingual_languages)} cross-lingual)")
+    return 0

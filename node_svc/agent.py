@@ -1,0 +1,260 @@
+"""The node agent: dials the scheduler, registers, heartbeats, runs jobs, reconnects.
+
+One stream per connection; everything the node sends goes through one outbox so writes never
+interleave. Jobs run in worker threads (the engines release the GIL), so the event loop stays free
+for heartbeats and cancellations.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import platform
+import random
+import threading
+import time
+from concurrent.futures import ThreadPoolExecutor
+from typing import Any
+
+import grpc
+from lingua.v1 import common_pb2, node_pb2, node_pb2_grpc
+
+from lingua_common.audio import AudioDecodeError, decode_audio
+from lingua_common.grpc_server import channel_options
+from node_svc.capabilities import installed_models
+from node_svc.config import NodeSettings
+from node_svc.pipeline import Pipeline, PipelineError, PipelineRequest, PipelineResult
+from node_svc.resources import ResourceMonitor
+
+log = logging.getLogger(__name__)
+
+NODE_VERSION = "0.1.0"
+Outbox = asyncio.Queue[node_pb2.NodeMessage | None]
+
+
+class RegistrationRefused(Exception):
+    pass
+
+
+class NodeAgent:
+    def __init__(self, settings: NodeSettings, pipeline: Pipeline) -> None:
+        self.settings = settings
+        self.pipeline = pipeline
+        self.monitor = ResourceMonitor()
+        self.node_id = settings.node_id
+        self.auth_token = ""
+        self.state = node_pb2.NODE_STATE_UNSPECIFIED
+        self.connected = asyncio.Event()
+        self._executor = ThreadPoolExecutor(max_workers=settings.max_concurrent_jobs, thread_name_prefix="job")
+        self._running: dict[tuple[str, int], threading.Event] = {}
+        self._job_tasks: set[asyncio.Task[None]] = set()
+        self._stopping = False
+        self._outbox: Outbox | None = None
+
+    # ---- connection loop ---------------------------------------------------------------------------
+
+    async def run(self) -> None:
+        """Stay connected until stop(): reconnect with exponential backoff and full jitter."""
+        delay = self.settings.reconnect_initial_ms / 1000
+        while not self._stopping:
+            started = time.monotonic()
+            try:
+                await self._connect_once()
+            except RegistrationRefused as exc:
+                log.error("scheduler refused registration: %s", exc)
+                if "NODE_ID_CONFLICT" in str(exc):
+                    self.node_id, self.auth_token = "", ""  # start over with a fresh identity
+            except (grpc.RpcError, OSError) as exc:
+                details = exc.details() if isinstance(exc, grpc.RpcError) and hasattr(exc, "details") else exc
+                log.warning("scheduler connection lost: %s", details)
+            finally:
+                self.connected.clear()
+            if self._stopping:
+                return
+            if time.monotonic() - started > 30:
+                delay = self.settings.reconnect_initial_ms / 1000  # it was a healthy connection
+            sleep = random.uniform(0, delay)
+            log.info("reconnecting in %.2f s", sleep)
+            await asyncio.sleep(sleep)
+            delay = min(delay * 2, self.settings.reconnect_max_ms / 1000)
+
+    async def stop(self) -> None:
+        """Drain: tell the scheduler, let in-flight jobs finish (bounded), then close."""
+        self._stopping = True
+        if self._outbox is not None:
+            self._outbox.put_nowait(node_pb2.NodeMessage(drain=node_pb2.NodeDrain(reason="node shutting down")))
+            if self._job_tasks:
+                await asyncio.wait(self._job_tasks, timeout=self.settings.drain_grace_s)
+            self._outbox.put_nowait(None)
+        self._executor.shutdown(wait=False, cancel_futures=True)
+
+    async def _connect_once(self) -> None:
+        async with grpc.aio.insecure_channel(self.settings.scheduler,
+                                             options=channel_options(self.settings.max_message_mb)) as channel:
+            call = node_pb2_grpc.NodeServiceStub(channel).Connect()
+            await call.write(node_pb2.NodeMessage(register=self._register_message()))
+            first = await call.read()
+            if first is grpc.aio.EOF:
+                raise RegistrationRefused("stream closed before `registered`")
+            if first.WhichOneof("kind") == "error":
+                raise RegistrationRefused(f"{common_pb2.ErrorCode.Name(first.error.code)}: {first.error.message}")
+            reg = first.registered
+            self.node_id, self.auth_token, self.state = reg.node_id, reg.auth_token, reg.state
+            log.info("registered as %s", self.node_id, extra={"node_id": self.node_id})
+            outbox: Outbox = asyncio.Queue()
+            self._outbox = outbox
+            self.connected.set()
+            tasks = [asyncio.create_task(self._write(call, outbox)),
+                     asyncio.create_task(self._heartbeat(outbox, reg.heartbeat_interval_ms / 1000))]
+            try:
+                await self._read(call, outbox)
+            finally:
+                for task in tasks:
+                    task.cancel()
+                for task in tasks:
+                    with contextlib.suppress(asyncio.CancelledError, grpc.RpcError):
+                        await task
+                self._outbox = None
+                for event in self._running.values():
+                    event.set()  # the scheduler re-dispatches these; stop wasting CPU on them
+
+    def _register_message(self) -> node_pb2.NodeRegister:
+        hardware = node_pb2.Hardware(cpu_cores=self.monitor.cpu_cores, memory_mb=self.monitor.memory_mb,
+                                     gpus=[node_pb2.Gpu(name=g.name, memory_mb=g.memory_mb)
+                                           for g in self.monitor.gpus()])
+        return node_pb2.NodeRegister(
+            node_id=self.node_id, auth_token=self.auth_token, version=NODE_VERSION,
+            platform=f"{platform.system().lower()}-{platform.machine()}", hardware=hardware,
+            installed_models=installed_models(self.pipeline), features_supported=common_pb2.Features(),
+            max_concurrent_jobs=self.settings.max_concurrent_jobs,
+            accept_public_jobs=self.settings.accept_public_jobs, display_name=self.settings.display_name)
+
+    async def _write(self, call: Any, outbox: Outbox) -> None:
+        while True:
+            msg = await outbox.get()
+            if msg is None:
+                await call.done_writing()
+                return
+            await call.write(msg)
+
+    async def _heartbeat(self, outbox: Outbox, interval_s: float) -> None:
+        while True:
+            cpu, mem, gpu, gpu_mem = self.monitor.usage()
+            outbox.put_nowait(node_pb2.NodeMessage(heartbeat=node_pb2.NodeHeartbeat(
+                timestamp_ms=int(time.time() * 1000),
+                resource_usage=node_pb2.ResourceUsage(cpu_percent=cpu, mem_percent=mem, gpu_percent=gpu,
+                                                      gpu_mem_percent=gpu_mem, running_jobs=len(self._running)))))
+            await asyncio.sleep(interval_s)
+
+    async def _read(self, call: Any, outbox: Outbox) -> None:
+        while True:
+            msg = await call.read()
+            if msg is grpc.aio.EOF:
+                return
+            kind = msg.WhichOneof("kind")
+            if kind == "job_assign":
+                task = asyncio.create_task(self._run_job(msg.job_assign, outbox))
+                self._job_tasks.add(task)
+                task.add_done_callback(self._job_tasks.discard)
+            elif kind == "job_cancel":
+                event = self._running.get((msg.job_cancel.job_id, msg.job_cancel.attempt_id))
+                if event is not None:
+                    event.set()
+            elif kind == "node_status":
+                self.state = msg.node_status.state
+                log.info("scheduler says this node is %s: %s",
+                         node_pb2.NodeState.Name(msg.node_status.state), msg.node_status.reason)
+            elif kind == "error":
+                log.warning("scheduler error %s: %s", common_pb2.ErrorCode.Name(msg.error.code), msg.error.message)
+
+    # ---- jobs --------------------------------------------------------------------------------------
+
+    async def _run_job(self, job: node_pb2.JobAssign, outbox: Outbox) -> None:
+        key = (job.job_id, job.attempt_id)
+        cancelled = threading.Event()
+        self._running[key] = cancelled
+        loop = asyncio.get_running_loop()
+        started = time.perf_counter()
+
+        def send(msg: node_pb2.NodeMessage) -> None:  # from worker threads
+            loop.call_soon_threadsafe(outbox.put_nowait, msg)
+
+        outbox.put_nowait(node_pb2.NodeMessage(job_ack=node_pb2.JobAck(job_id=job.job_id, attempt_id=job.attempt_id)))
+        try:
+            result = await loop.run_in_executor(self._executor, self._execute, job, cancelled, send)
+            outcome = node_pb2.JobResult(job_id=job.job_id, attempt_id=job.attempt_id, success=True,
+                                         result=self._result_proto(job, result))
+        except PipelineError as exc:
+            outcome = node_pb2.JobResult(job_id=job.job_id, attempt_id=job.attempt_id, success=False,
+                                         error=common_pb2.Error(code=exc.code,
+                                                                message=exc.message, job_id=job.job_id))
+        except Exception as exc:  # a bug must still end the job explicitly
+            log.exception("job %s crashed", job.job_id, extra={"job_id": job.job_id})
+            outcome = node_pb2.JobResult(job_id=job.job_id, attempt_id=job.attempt_id, success=False,
+                                         error=common_pb2.Error(code=common_pb2.INTERNAL, message=str(exc)))
+        finally:
+            self._running.pop(key, None)
+        outcome.processing_ms = (time.perf_counter() - started) * 1000
+        if not cancelled.is_set():
+            outbox.put_nowait(node_pb2.NodeMessage(job_result=outcome))
+
+    def _execute(self, job: node_pb2.JobAssign, cancelled: threading.Event,
+                 send: Any) -> PipelineResult:
+        """Runs in a worker thread."""
+        send(node_pb2.NodeMessage(job_started=node_pb2.JobStarted(job_id=job.job_id, attempt_id=job.attempt_id)))
+        try:
+            audio = decode_audio(job.audio.data, common_pb2.AudioEncoding.Name(job.audio.encoding),
+                                 job.audio.sample_rate_hz, job.audio.channels or 1)
+        except AudioDecodeError as exc:
+            raise PipelineError("INVALID_AUDIO", str(exc)) from None
+        seq = 0
+
+        def on_partial(text: str, is_final: bool) -> None:
+            if job.streaming_asr:
+                send(node_pb2.NodeMessage(asr_partial=common_pb2.AsrPartial(
+                    job_id=job.job_id, attempt_id=job.attempt_id, session_id=job.session_id,
+                    utterance_index=job.utterance_index, text=text, is_final=is_final)))
+
+        def on_tts(pcm: bytes, rate: int, sentence: str) -> None:
+            nonlocal seq
+            if job.stream_tts:
+                send(node_pb2.NodeMessage(tts_chunk=common_pb2.TtsChunk(
+                    job_id=job.job_id, attempt_id=job.attempt_id, session_id=job.session_id,
+                    utterance_index=job.utterance_index, seq=seq, text=sentence,
+                    audio=common_pb2.Audio(data=pcm, encoding=common_pb2.PCM16, sample_rate_hz=rate, channels=1))))
+            seq += 1
+
+        request = PipelineRequest(audio=audio, src_lang=job.src_lang, tgt_lang=job.tgt_lang,
+                                  context_text=job.context_text)
+        return self.pipeline.run(request, on_partial=on_partial, on_tts_chunk=on_tts, cancelled=cancelled)
+
+    def _result_proto(self, job: node_pb2.JobAssign, r: PipelineResult) -> common_pb2.TranslationResult:
+        t = r.timings
+        return common_pb2.TranslationResult(
+            session_id=job.session_id, utterance_index=job.utterance_index, job_id=job.job_id,
+            node_id=self.node_id, attempt_id=job.attempt_id, text_asr=r.text_asr,
+            text_translated=r.text_translated, src_lang=job.src_lang, tgt_lang=job.tgt_lang,
+            tts_audio=common_pb2.Audio(data=r.tts_pcm16, encoding=common_pb2.PCM16,
+                                       sample_rate_hz=r.tts_sample_rate, channels=1),
+            extras=common_pb2.Extras(tts_voice=r.tts_voice, tts_voice_quality=r.tts_voice_quality, notes=r.notes),
+            timings=common_pb2.Timings(vad_ms=t.get("vad_ms", 0), asr_ms=t.get("asr_ms", 0),
+                                       mt_ms=t.get("mt_ms", 0), tts_ms=t.get("tts_ms", 0),
+                                       node_ms=t.get("total_ms", 0)))
+
+
+async def serve(settings: NodeSettings) -> None:
+    """Load the bundled models, then stay connected until SIGINT/SIGTERM."""
+    from lingua_common.grpc_server import wait_for_signal
+
+    cpu_threads = settings.cpu_threads or None
+    pipeline = await asyncio.to_thread(Pipeline.bundled, cpu_threads)
+    await asyncio.to_thread(pipeline.warm_up)
+    agent = NodeAgent(settings, pipeline)
+    runner = asyncio.create_task(agent.run())
+    print(f"node ready, connecting to {settings.scheduler}", flush=True)
+    await wait_for_signal()
+    await agent.stop()
+    runner.cancel()
+    with contextlib.suppress(asyncio.CancelledError):
+        await runner

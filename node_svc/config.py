@@ -1,0 +1,29 @@
+"""Node settings (env LINGUA_NODE_*, or the [node] table of the TOML file)."""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass
+
+
+def _default_jobs() -> int:
+    # Each job's ASR already uses two threads; more parallel jobs than cores/2 only queue on the CPU.
+    return max(1, (os.cpu_count() or 2) // 2)
+
+
+@dataclass
+class NodeSettings:
+    scheduler: str = "127.0.0.1:50051"
+    # Empty: the scheduler assigns one on first registration.
+    node_id: str = ""
+    display_name: str = ""
+    max_concurrent_jobs: int = _default_jobs()
+    # Threads for ASR/MT inside one job (0 = min(2, cores)).
+    cpu_threads: int = 0
+    accept_public_jobs: bool = True
+    # Reconnect backoff after the scheduler goes away: exponential with full jitter.
+    reconnect_initial_ms: int = 500
+    reconnect_max_ms: int = 15_000
+    # Seconds a shutting-down node waits for its in-flight jobs.
+    drain_grace_s: float = 30.0
+    max_message_mb: int = 64

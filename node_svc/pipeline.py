@@ -1,0 +1,353 @@
+"""One utterance through VAD -> ASR -> MT -> TTS. Proto-free and synchronous.
+
+CPU bound: callers run ``Pipeline.run`` in a worker thread and map
+``PipelineError.code`` onto the wire ErrorCode of the same name.
+"""
+
+from __future__ import annotations
+
+import re
+import threading
+import time
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
+from typing import Final, Literal, Protocol
+
+import numpy as np
+
+from lingua_common.audio import pcm16_to_float, resample
+from node_svc.engines.asr import AsrOutput
+from node_svc.engines.tts import TtsChunk, normalize_language, split_sentences
+
+SAMPLE_RATE: Final = 16000
+# Whisper pads every call to a 30 s window, so a call costs about the same for
+# 2 s as for 25 s: VAD segments are packed into calls of up to this length.
+MAX_ASR_CHUNK_S: Final = 25.0
+_LANG_CODE: Final = re.compile(r"^[a-z]{2,3}$")
+
+ErrorCode = Literal[
+    "MODEL_NOT_AVAILABLE", "UNSUPPORTED_LANGUAGE", "INVALID_AUDIO", "JOB_CANCELLED", "INTERNAL"
+]
+PartialCallback = Callable[[str, bool], None]
+TtsChunkCallback = Callable[[bytes, int, str], None]
+
+
+class PipelineError(Exception):
+    """A job failure with a machine-readable code matching the wire ErrorCode names."""
+
+    def __init__(self, code: ErrorCode, message: str) -> None:
+        super().__init__(f"{code}: {message}")
+        self.code: ErrorCode = code
+        self.message = message
+
+
+# Engine shapes the pipeline relies on (read-only properties so plain attributes fit too).
+class VadEngine(Protocol):
+    def speech_segments(self, audio16k: np.ndarray) -> list[tuple[int, int]]: ...
+
+
+class AsrEngine(Protocol):
+    @property
+    def languages(self) -> list[str]: ...
+
+    def transcribe(
+        self,
+        audio16k: np.ndarray,
+        language: str,
+        on_segment: Callable[[str], None] | None = None,
+        word_timestamps: bool = False,
+    ) -> AsrOutput: ...
+
+
+class MtEngine(Protocol):
+    @property
+    def language_pairs(self) -> list[tuple[str, str]]: ...
+
+    def supports(self, src: str, tgt: str) -> bool: ...
+
+    def translate(self, sentences: list[str], src: str, tgt: str, context: str = "") -> list[str]: ...
+
+
+class TtsEngine(Protocol):
+    @property
+    def voice_name(self) -> str: ...
+
+    @property
+    def sample_rate(self) -> int: ...
+
+    @property
+    def native_languages(self) -> list[str]: ...
+
+    @property
+    def cross_lingual_languages(self) -> list[str]: ...
+
+    def quality_for(self, language: str) -> str: ...
+
+    def synthesize(self, text: str, language: str) -> Iterator[TtsChunk]: ...
+
+
+@dataclass
+class PipelineRequest:
+    audio: np.ndarray  # float32 mono at 16 kHz
+    src_lang: str
+    tgt_lang: str
+    context_text: str = ""
+
+
+@dataclass
+class PipelineResult:
+    text_asr: str
+    text_translated: str
+    tts_pcm16: bytes
+    tts_sample_rate: int
+    tts_voice: str
+    tts_voice_quality: str
+    timings: dict[str, float]  # vad_ms, asr_ms, mt_ms, tts_ms, total_ms
+    notes: list[str] = field(default_factory=list)
+
+
+@dataclass
+class Capabilities:
+    asr_languages: list[str]
+    mt_pairs: list[tuple[str, str]]
+    tts_native: list[str]
+    tts_cross_lingual: list[str]
+
+
+class Pipeline:
+    """Holds one instance of each engine; ``run`` is safe to call from several threads."""
+
+    def __init__(self, vad: VadEngine, asr: AsrEngine, mt: MtEngine, tts: TtsEngine) -> None:
+        self.vad = vad
+        self.asr = asr
+        self.mt = mt
+        self.tts = tts
+
+    @classmethod
+    def bundled(cls, cpu_threads: int | None = None) -> Pipeline:
+        """Load every model shipped with the node (no downloads)."""
+        # Local imports: importing this module must not load any model.
+        from node_svc.engines.asr import WhisperAsr
+        from node_svc.engines.mt import M2M100Translator
+        from node_svc.engines.tts import PiperTts
+        from node_svc.engines.vad import SileroVad
+
+        return cls(
+            vad=SileroVad(),
+            asr=WhisperAsr(cpu_threads=cpu_threads),
+            mt=M2M100Translator.bundled(),
+            tts=PiperTts(cpu_threads=cpu_threads),
+        )
+
+    def capabilities(self) -> Capabilities:
+        return Capabilities(
+            asr_languages=list(self.asr.languages),
+            mt_pairs=list(self.mt.language_pairs),
+            tts_native=list(self.tts.native_languages),
+            tts_cross_lingual=list(self.tts.cross_lingual_languages),
+        )
+
+    def warm_up(self) -> None:
+        """Run each engine once on a tiny input so the first real job is not slow."""
+        lang = self.tts.native_languages[0] if self.tts.native_languages else "en"
+        pcm = b"".join(c.pcm16 for c in self.tts.synthesize("Hello, this is a warm up.", lang))
+        audio = resample(pcm16_to_float(pcm), self.tts.sample_rate, SAMPLE_RATE)
+        self.vad.speech_segments(audio)
+        if lang in self.asr.languages:
+            self.asr.transcribe(audio, lang)
+        pair = next(iter(self.mt.language_pairs), None)
+        if pair is not None:
+            self.mt.translate(["Hello."], pair[0], pair[1])
+
+    # ------------------------------------------------------------------ run
+
+    def run(
+        self,
+        req: PipelineRequest,
+        on_partial: PartialCallback | None = None,
+        on_tts_chunk: TtsChunkCallback | None = None,
+        cancelled: threading.Event | None = None,
+    ) -> PipelineResult:
+        try:
+            return self._run(req, on_partial, on_tts_chunk, cancelled)
+        except PipelineError:
+            raise
+        except Exception as error:  # an engine bug must still end the job with a code
+            raise PipelineError("INTERNAL", f"{type(error).__name__}: {error}") from error
+
+    def _run(
+        self,
+        req: PipelineRequest,
+        on_partial: PartialCallback | None,
+        on_tts_chunk: TtsChunkCallback | None,
+        cancelled: threading.Event | None,
+    ) -> PipelineResult:
+        start = time.perf_counter()
+        timings = {"vad_ms": 0.0, "asr_ms": 0.0, "mt_ms": 0.0, "tts_ms": 0.0, "total_ms": 0.0}
+        audio = _validate_audio(req.audio)
+        src, tgt = self._validate_languages(req.src_lang, req.tgt_lang)
+        quality = self.tts.quality_for(tgt)
+        result = PipelineResult(
+            text_asr="",
+            text_translated="",
+            tts_pcm16=b"",
+            tts_sample_rate=self.tts.sample_rate,
+            tts_voice=self.tts.voice_name,
+            tts_voice_quality=quality,
+            timings=timings,
+        )
+
+        def finish() -> PipelineResult:
+            timings["total_ms"] = _ms_since(start)
+            return result
+
+        _check(cancelled, "before VAD")
+        t = time.perf_counter()
+        segments = self.vad.speech_segments(audio)
+        timings["vad_ms"] = _ms_since(t)
+        if not segments:
+            result.notes.append("no speech detected")
+            if on_partial is not None:
+                on_partial("", True)
+            return finish()
+
+        t = time.perf_counter()
+        result.text_asr = self._transcribe(audio, segments, src, on_partial, cancelled)
+        timings["asr_ms"] = _ms_since(t)
+        if on_partial is not None:
+            on_partial(result.text_asr, True)
+        if not result.text_asr:
+            result.notes.append("no speech recognised")
+            return finish()
+
+        _check(cancelled, "before translation")
+        t = time.perf_counter()
+        if src == tgt:
+            result.text_translated = result.text_asr
+        else:
+            sentences = split_sentences(result.text_asr)
+            translated = self.mt.translate(sentences, src, tgt, context=req.context_text)
+            result.text_translated = " ".join(s.strip() for s in translated if s.strip())
+        timings["mt_ms"] = _ms_since(t)
+
+        _check(cancelled, "before speech synthesis")
+        result.tts_pcm16, timings["tts_ms"] = self._synthesize(
+            result.text_translated, tgt, on_tts_chunk, cancelled
+        )
+        if quality == "cross_lingual":
+            result.notes.append(f"TTS voice {self.tts.voice_name} speaks {tgt} cross-lingually")
+        return finish()
+
+    def _transcribe(
+        self,
+        audio: np.ndarray,
+        segments: list[tuple[int, int]],
+        src: str,
+        on_partial: PartialCallback | None,
+        cancelled: threading.Event | None,
+    ) -> str:
+        done: list[str] = []
+        for chunk in _pack_segments(audio, segments, int(MAX_ASR_CHUNK_S * SAMPLE_RATE)):
+            _check(cancelled, "during speech recognition")
+            prefix = " ".join(done)
+
+            def on_segment(text: str, prefix: str = prefix) -> None:
+                if on_partial is not None:
+                    on_partial(f"{prefix} {text}" if prefix else text, False)
+
+            text = self.asr.transcribe(chunk, src, on_segment=on_segment).text.strip()
+            if text:
+                done.append(text)
+        return " ".join(done)
+
+    def _synthesize(
+        self,
+        text: str,
+        tgt: str,
+        on_tts_chunk: TtsChunkCallback | None,
+        cancelled: threading.Event | None,
+    ) -> tuple[bytes, float]:
+        """All audio for ``text``, streaming each sentence; time excludes the callbacks."""
+        pcm = bytearray()
+        engine_s = 0.0
+        chunks = self.tts.synthesize(text, tgt)
+        while True:
+            t = time.perf_counter()
+            chunk = next(chunks, None)
+            engine_s += time.perf_counter() - t
+            if chunk is None:
+                break
+            pcm += chunk.pcm16
+            if on_tts_chunk is not None:
+                on_tts_chunk(chunk.pcm16, chunk.sample_rate, chunk.sentence)
+            _check(cancelled, "during speech synthesis")
+        return bytes(pcm), engine_s * 1000.0
+
+    # ------------------------------------------------------------ validation
+
+    def _validate_languages(self, src_raw: str, tgt_raw: str) -> tuple[str, str]:
+        """Fail before any compute when a stage cannot serve the request."""
+        src, tgt = normalize_language(src_raw), normalize_language(tgt_raw)
+        for raw, code in ((src_raw, src), (tgt_raw, tgt)):
+            if not _LANG_CODE.match(code):
+                raise PipelineError("UNSUPPORTED_LANGUAGE", f"{raw!r} is not a language code")
+        if src not in self.asr.languages:
+            raise self._language_error(
+                (src,), f"no speech recognition model for {src!r} (have: {', '.join(self.asr.languages)})"
+            )
+        if src != tgt and not self.mt.supports(src, tgt):
+            pairs = ", ".join(f"{a}->{b}" for a, b in self.mt.language_pairs) or "none"
+            raise self._language_error((src, tgt), f"no translation model for {src}->{tgt} (have: {pairs})")
+        if tgt not in self.tts.native_languages and tgt not in self.tts.cross_lingual_languages:
+            raise self._language_error((tgt,), f"no speech synthesis voice can speak {tgt!r}")
+        return src, tgt
+
+    def _language_error(self, codes: tuple[str, ...], message: str) -> PipelineError:
+        # A language this node knows in some stage merely lacks a model here;
+        # one no stage has ever heard of is unsupported outright.
+        caps = self.capabilities()
+        known = {*caps.asr_languages, *caps.tts_native, *caps.tts_cross_lingual}
+        known.update(code for pair in caps.mt_pairs for code in pair)
+        unknown = [code for code in codes if code not in known]
+        if not unknown:
+            return PipelineError("MODEL_NOT_AVAILABLE", message)
+        return PipelineError(
+            "UNSUPPORTED_LANGUAGE", f"language {', '.join(map(repr, unknown))} is not supported: {message}"
+        )
+
+
+def _validate_audio(audio: np.ndarray) -> np.ndarray:
+    arr = np.asarray(audio)
+    if arr.ndim != 1:
+        raise PipelineError("INVALID_AUDIO", f"audio must be mono 1-D, got shape {arr.shape}")
+    if arr.size == 0:
+        raise PipelineError("INVALID_AUDIO", "audio is empty")
+    if not np.issubdtype(arr.dtype, np.floating):
+        raise PipelineError("INVALID_AUDIO", f"audio must be float samples, got {arr.dtype}")
+    arr = arr.astype(np.float32, copy=False)
+    if not np.all(np.isfinite(arr)):
+        raise PipelineError("INVALID_AUDIO", "audio contains NaN or infinite samples")
+    return arr
+
+
+def _pack_segments(audio: np.ndarray, segments: list[tuple[int, int]], max_len: int) -> Iterator[np.ndarray]:
+    """Concatenate consecutive speech segments (dropping the silence between them) up to max_len."""
+    group: list[np.ndarray] = []
+    size = 0
+    for s, e in segments:
+        if group and size + (e - s) > max_len:
+            yield np.concatenate(group)
+            group, size = [], 0
+        group.append(audio[s:e])
+        size += e - s
+    if group:
+        yield np.concatenate(group)
+
+
+def _check(cancelled: threading.Event | None, where: str) -> None:
+    if cancelled is not None and cancelled.is_set():
+        raise PipelineError("JOB_CANCELLED", f"job cancelled {where}")
+
+
+def _ms_since(t: float) -> float:
+    return (time.perf_counter() - t) * 1000.0

@@ -1,0 +1,536 @@
+"""The scheduler's core: nodes, sessions, jobs, dispatch, failover and ordered delivery.
+
+Everything here runs on the event loop thread, so there are no locks. The gRPC servicers call in
+with decoded messages and read outgoing messages from per-stream queues; this module never touches
+gRPC itself. Protobuf messages are used as the payloads that pass through (audio, results).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import collections
+import logging
+import time
+from collections import deque
+from dataclasses import dataclass, field
+
+from lingua.v1 import common_pb2, node_pb2, session_pb2
+
+from lingua_common.errors import LinguaError, make_error
+from lingua_common.features import FEATURE_NAMES
+from lingua_common.ids import new_id, new_token
+from scheduler_svc import metrics
+from scheduler_svc.config import SchedulerSettings
+from scheduler_svc.index import CapabilityIndex
+from scheduler_svc.registry import NodeCaps, NodeRecord, NodeRegistry, NodeState, Usage
+from scheduler_svc.sessions import Job, Session
+from scheduler_svc.validation import audio_seconds, check_language
+
+log = logging.getLogger(__name__)
+
+# Node-reported failures that another node might not have: try elsewhere.
+_RETRYABLE = {common_pb2.INTERNAL, common_pb2.PROCESSING_ERROR, common_pb2.MODEL_LOAD_FAILED,
+              common_pb2.MODEL_NOT_AVAILABLE, common_pb2.NODE_OVERLOADED, common_pb2.JOB_CANCELLED,
+              common_pb2.ERROR_CODE_UNSPECIFIED}
+
+
+def features_mask(features: common_pb2.Features) -> int:
+    return sum(1 << i for i, name in enumerate(FEATURE_NAMES) if getattr(features, name))
+
+
+def caps_from_models(models: list[node_pb2.InstalledModel], features: common_pb2.Features) -> NodeCaps:
+    asr: set[str] = set()
+    mt: set[tuple[str, str]] = set()
+    tts: set[str] = set()
+    cross: set[str] = set()
+    for m in models:
+        if m.state not in (node_pb2.MODEL_STATE_READY, node_pb2.MODEL_STATE_UNSPECIFIED):
+            continue
+        if m.kind == node_pb2.MODEL_KIND_ASR:
+            asr.update(m.languages)
+        elif m.kind == node_pb2.MODEL_KIND_MT:
+            mt.update((p.src_lang, p.tgt_lang) for p in m.pairs)
+        elif m.kind == node_pb2.MODEL_KIND_TTS:
+            tts.update(m.languages)
+            cross.update(m.cross_lingual_languages)
+    return NodeCaps(frozenset(asr), frozenset(mt), frozenset(tts), frozenset(cross - tts),
+                    features_mask(features))
+
+
+@dataclass
+class NodeLink:
+    """The open stream of one node."""
+
+    node_id: str
+    outbox: asyncio.Queue[node_pb2.SchedulerMessage | None] = field(default_factory=asyncio.Queue)
+
+    def send(self, message: node_pb2.SchedulerMessage) -> None:
+        self.outbox.put_nowait(message)
+
+
+class Mesh:
+    def __init__(self, settings: SchedulerSettings) -> None:
+        self.settings = settings
+        self.registry = NodeRegistry()
+        self.index = CapabilityIndex(self.registry)
+        self.sessions: dict[str, Session] = {}
+        self.jobs: dict[str, Job] = {}
+        self.links: dict[str, NodeLink] = {}
+        self.waiting: deque[Job] = deque()
+        self.started = time.monotonic()
+        self.counters: collections.Counter[str] = collections.Counter()
+        self.dispatch_latencies: deque[float] = deque(maxlen=10_000)
+        self._tasks: list[asyncio.Task[None]] = []
+
+    # ---- lifecycle -------------------------------------------------------------------------------
+
+    def start(self) -> None:
+        self._tasks.append(asyncio.get_running_loop().create_task(self._watch_heartbeats()))
+
+    async def stop(self) -> None:
+        for task in self._tasks:
+            task.cancel()
+        for session in list(self.sessions.values()):
+            self.close_session(session, "scheduler shutting down")
+        for link in self.links.values():
+            link.outbox.put_nowait(None)
+
+    # ---- nodes -----------------------------------------------------------------------------------
+
+    def register_node(self, reg: node_pb2.NodeRegister, link: NodeLink) -> node_pb2.Registered:
+        """Register (or re-register) a node; raises LinguaError if it may not."""
+        caps = caps_from_models(list(reg.installed_models), reg.features_supported)
+        node_id = reg.node_id
+        existing = self.registry.get(node_id) if node_id else None
+        if existing is not None:
+            if reg.auth_token != existing.auth_token:
+                raise LinguaError(common_pb2.NODE_ID_CONFLICT,
+                                  f"node id {node_id} is registered with another token; "
+                                  "clear the stored node id and register again")
+            old_link = self.links.get(node_id)
+            if old_link is not None and old_link is not link:
+                self._node_lost(existing, "replaced by a new connection")
+                old_link.outbox.put_nowait(None)
+            node = existing
+            node.caps = caps
+        else:
+            node_id = node_id or new_id("node")
+            node = NodeRecord(node_id=node_id, auth_token=new_token(), caps=caps, max_jobs=1)
+            self.registry.add(node)
+        node.max_jobs = reg.max_concurrent_jobs or self.settings.default_max_jobs
+        node.version, node.platform, node.display_name = reg.version, reg.platform, reg.display_name
+        node.accept_public_jobs = reg.accept_public_jobs
+        node.description = reg
+        node.state, node.state_reason = NodeState.READY, "registered"
+        node.last_heartbeat = time.monotonic()
+        node.connected_since_ms = node.last_heartbeat_ms = int(time.time() * 1000)
+        node.usage = Usage()
+        link.node_id = node_id
+        self.links[node_id] = link
+        self.index.update(node)
+        self._count_nodes()
+        log.info("node registered", extra={"node_id": node_id})
+        self._pump_waiting()
+        return node_pb2.Registered(node_id=node_id, heartbeat_interval_ms=self.settings.heartbeat_interval_ms,
+                                   auth_token=node.auth_token, state=node_pb2.NODE_STATE_READY)
+
+    def node_heartbeat(self, node_id: str, hb: node_pb2.NodeHeartbeat) -> None:
+        node = self.registry.get(node_id)
+        if node is None or node.state is NodeState.OFFLINE:
+            return
+        u = hb.resource_usage
+        node.usage = Usage(u.cpu_percent, u.mem_percent, u.gpu_percent, u.gpu_mem_percent, u.running_jobs)
+        node.last_heartbeat = time.monotonic()
+        node.last_heartbeat_ms = int(time.time() * 1000)
+        if hb.capabilities_changed:
+            node.caps = caps_from_models(list(hb.installed_models), hb.features_supported)
+            if isinstance(node.description, node_pb2.NodeRegister):
+                del node.description.installed_models[:]
+                node.description.installed_models.extend(hb.installed_models)
+            self.index.update(node)
+            self._pump_waiting()
+
+    def node_draining(self, node_id: str, reason: str) -> None:
+        node = self.registry.get(node_id)
+        if node is None or node.state is NodeState.OFFLINE:
+            return
+        self._set_state(node, NodeState.DRAINING, reason or "node shutting down")
+
+    def node_disconnected(self, link: NodeLink) -> None:
+        if self.links.get(link.node_id) is not link:
+            return  # a newer connection of the same node already took over
+        del self.links[link.node_id]
+        node = self.registry.get(link.node_id)
+        if node is not None:
+            self._node_lost(node, "stream closed")
+
+    def _node_lost(self, node: NodeRecord, reason: str) -> None:
+        self._set_state(node, NodeState.OFFLINE, reason)
+        for job in [j for j in self.jobs.values() if j.node_id == node.node_id]:
+            self._release(job)
+            self._retry(job, f"node {node.node_id} went offline ({reason})", "node_lost")
+
+    def _set_state(self, node: NodeRecord, state: NodeState, reason: str) -> None:
+        if node.state is state:
+            return
+        node.state, node.state_reason = state, reason
+        self.index.update(node)
+        self._count_nodes()
+        link = self.links.get(node.node_id)
+        if link is not None and state is not NodeState.OFFLINE:
+            status = node_pb2.NodeStatus(state=f"NODE_STATE_{state.name}", reason=reason)  # type: ignore[arg-type]
+            link.send(node_pb2.SchedulerMessage(node_status=status))
+        log.info("node %s is %s: %s", node.node_id, state.value, reason, extra={"node_id": node.node_id})
+
+    def _count_nodes(self) -> None:
+        for state, count in self.registry.counts_by_state().items():
+            metrics.NODES.labels(state).set(count)
+
+    async def _watch_heartbeats(self) -> None:
+        while True:
+            await asyncio.sleep(min(1.0, self.settings.heartbeat_interval_ms / 2000))
+            for node in self.registry.expired(self.settings.heartbeat_timeout_s):
+                self._node_lost(node, f"no heartbeat for {self.settings.heartbeat_timeout_s:.0f} s")
+
+    # ---- messages from nodes ---------------------------------------------------------------------
+
+    def _current_job(self, node_id: str, job_id: str, attempt: int) -> Job | None:
+        """The job if this message belongs to its current attempt on this node, else None (stale)."""
+        job = self.jobs.get(job_id)
+        if job is None or job.attempt != attempt or job.node_id != node_id:
+            return None
+        return job
+
+    def job_acked(self, node_id: str, ack: node_pb2.JobAck) -> None:
+        job = self._current_job(node_id, ack.job_id, ack.attempt_id)
+        if job is not None:
+            job.acked = True
+
+    def job_started(self, node_id: str, msg: node_pb2.JobStarted) -> None:
+        job = self._current_job(node_id, msg.job_id, msg.attempt_id)
+        if job is not None:
+            job.acked = job.started = True
+
+    def asr_partial(self, node_id: str, partial: common_pb2.AsrPartial) -> None:
+        job = self._current_job(node_id, partial.job_id, partial.attempt_id)
+        if job is None or not job.session.streaming_asr:
+            return
+        job.started = True
+        partial.session_id = job.session.session_id
+        partial.utterance_index = job.utterance_index
+        job.session.send(session_pb2.ServerMessage(asr_partial=partial))
+
+    def tts_chunk(self, node_id: str, chunk: common_pb2.TtsChunk) -> None:
+        job = self._current_job(node_id, chunk.job_id, chunk.attempt_id)
+        if job is None or not job.session.stream_tts:
+            return
+        chunk.session_id = job.session.session_id
+        chunk.utterance_index = job.utterance_index
+        job.session.send(session_pb2.ServerMessage(tts_chunk=chunk))
+
+    def job_result(self, node_id: str, res: node_pb2.JobResult) -> None:
+        job = self._current_job(node_id, res.job_id, res.attempt_id)
+        if job is None:
+            self.counters["stale_results"] += 1
+            return
+        node = self.registry.get(node_id)
+        self._release(job)
+        if res.success:
+            if node is not None:
+                node.jobs_completed += 1
+                node.observe_speed(res.processing_ms / 1000.0, job.audio_s)
+            self._finish(job, self._result_message(job, res))
+            return
+        if node is not None:
+            node.jobs_failed += 1
+        err = res.error
+        if err.code in _RETRYABLE:
+            self._retry(job, f"node {node_id} failed: {err.message}", "node_error", last_error=err)
+        else:
+            self._fail(job, err.code, err.message)
+
+    def _result_message(self, job: Job, res: node_pb2.JobResult) -> session_pb2.ServerMessage:
+        result = common_pb2.TranslationResult()
+        result.CopyFrom(res.result)
+        result.session_id = job.session.session_id
+        result.utterance_index = job.utterance_index
+        result.job_id = job.job_id
+        result.node_id = job.node_id or ""
+        result.attempt_id = job.attempt
+        result.src_lang, result.tgt_lang = job.src_lang, job.tgt_lang
+        queued = job.dispatched_at - job.created
+        result.timings.queue_ms = queued * 1000
+        result.timings.total_ms = (time.monotonic() - job.created) * 1000
+        result.timings.node_ms = res.processing_ms
+        return session_pb2.ServerMessage(result=result)
+
+    # ---- sessions --------------------------------------------------------------------------------
+
+    def open_session(self, req: session_pb2.OpenSessionRequest) -> Session:
+        check_language(req.src_lang, "source")
+        check_language(req.tgt_lang, "target")
+        if req.pairing_code:
+            # Pairing arrives with the scheduler-dispatch issue; until then no code is valid.
+            raise LinguaError(common_pb2.INVALID_PAIRING_CODE, "pairing code not found or expired")
+        session = Session(
+            session_id=new_id("s"), src_lang=req.src_lang, tgt_lang=req.tgt_lang, dialect=req.dialect,
+            features=req.features, tenant_id=req.tenant_id, platform=req.platform,
+            streaming_asr=req.streaming_asr, stream_tts=req.stream_tts, resume_token=new_token(),
+            grace_s=self.settings.result_grace_ms / 1000.0,
+        )
+        self.sessions[session.session_id] = session
+        metrics.SESSIONS.set(len(self.sessions))
+        return session
+
+    def opened_message(self, session: Session) -> session_pb2.ServerMessage:
+        return session_pb2.ServerMessage(opened=session_pb2.OpenSessionResponse(
+            session_id=session.session_id, resume_token=session.resume_token, message="session created",
+            result_grace_ms=self.settings.result_grace_ms))
+
+    def close_session(self, session: Session, reason: str = "") -> None:
+        if session.closed:
+            return
+        for job in list(session.jobs.values()):
+            self._cancel_on_node(job, f"session closed: {reason}")
+            self._drop(job)
+        if session.timer is not None:
+            session.timer.cancel()
+        session.closed = True
+        session.outbox.put_nowait(None)
+        self.sessions.pop(session.session_id, None)
+        metrics.SESSIONS.set(len(self.sessions))
+
+    def submit_utterance(self, session: Session, utt: session_pb2.Utterance) -> None:
+        """Accept one utterance: its outcome (result or error) reaches the session, in order."""
+        index = utt.utterance_index
+        if index < session.buffer.next_index or index in session.jobs:
+            session.send(session_pb2.ServerMessage(error=make_error(
+                common_pb2.INVALID_MESSAGE,
+                f"utterance_index {index} was already used in this session; indices go 0, 1, 2, ...")))
+            return
+        session.utterances_received += 1
+        src = utt.src_lang if utt.HasField("src_lang") else session.src_lang
+        tgt = utt.tgt_lang if utt.HasField("tgt_lang") else session.tgt_lang
+        features = utt.features if utt.HasField("features") else session.features
+        try:
+            check_language(src, "source")
+            check_language(tgt, "target")
+            audio_s = audio_seconds(utt.audio, self.settings.max_utterance_s)
+        except LinguaError as exc:
+            self._deliver(session, index, session_pb2.ServerMessage(error=exc.to_proto(index)))
+            return
+        job = Job(job_id=new_id("job"), session=session, utterance_index=index, src_lang=src, tgt_lang=tgt,
+                  dialect=utt.dialect if utt.HasField("dialect") else session.dialect, features=features,
+                  features_mask=features_mask(features), audio=utt.audio, audio_s=audio_s)
+        if len(session.jobs) >= self.settings.max_queued_per_session:
+            self._deliver(session, index, session_pb2.ServerMessage(error=make_error(
+                common_pb2.NODE_OVERLOADED,
+                f"this session already has {len(session.jobs)} utterances in progress; wait for results",
+                utterance_index=index, retry_after_ms=self.settings.retry_after_ms)))
+            return
+        session.jobs[index] = job
+        self.jobs[job.job_id] = job
+        self._dispatch(job)
+
+    # ---- dispatch, retries, outcomes ---------------------------------------------------------------
+
+    def _dispatch(self, job: Job) -> None:
+        node = self.index.select(job.src_lang, job.tgt_lang, job.features_mask, frozenset(job.tried))
+        if node is None:
+            self._no_node(job)
+            return
+        job.attempt += 1
+        job.node_id = node.node_id
+        job.tried.add(node.node_id)
+        job.acked = job.started = False
+        job.queued_at = None
+        node.reserved.add((job.job_id, job.attempt))
+        self.index.update(node)
+        timeout_s = (self.settings.job_timeout_base_ms + self.settings.job_timeout_per_audio_s_ms * job.audio_s) / 1000
+        job.cancel_timer()
+        job.timer = asyncio.get_running_loop().call_later(timeout_s, self._job_timed_out, job.job_id, job.attempt)
+        self.links[node.node_id].send(node_pb2.SchedulerMessage(job_assign=node_pb2.JobAssign(
+            job_id=job.job_id, attempt_id=job.attempt, session_id=job.session.session_id,
+            utterance_index=job.utterance_index, src_lang=job.src_lang, tgt_lang=job.tgt_lang,
+            dialect=job.dialect, features=job.features, audio=job.audio,
+            deadline_unix_ms=int((time.time() + timeout_s) * 1000),
+            streaming_asr=job.session.streaming_asr, stream_tts=job.session.stream_tts)))
+        now = time.monotonic()
+        if job.attempt == 1:
+            job.dispatched_at = now
+            latency = now - job.created
+            self.dispatch_latencies.append(latency)
+            metrics.DISPATCH_LATENCY.observe(latency)
+        self.counters["dispatched"] += 1
+
+    def _no_node(self, job: Job) -> None:
+        """No eligible node right now: wait for a slot if some node could run it, else fail."""
+        exclude = frozenset(job.tried)
+        if not self.index.has_capable(job.src_lang, job.tgt_lang, job.features_mask):
+            if not self.registry.live():
+                self._fail(job, common_pb2.NO_AVAILABLE_NODE, "no inference node is connected; try again later",
+                           retry_after_ms=self.settings.retry_after_ms)
+            elif self.index.has_capable(job.src_lang, job.tgt_lang, 0):
+                self._fail(job, common_pb2.UNSUPPORTED_FEATURE,
+                           f"no connected node supports the requested features for {job.src_lang}->{job.tgt_lang}")
+            else:
+                self._fail(job, common_pb2.UNSUPPORTED_LANGUAGE,
+                           f"no connected node can translate {job.src_lang}->{job.tgt_lang} speech")
+            return
+        if exclude and not self._capable_untried_exists(job):
+            self._fail(job, common_pb2.NO_AVAILABLE_NODE,
+                       f"no other node can take utterance {job.utterance_index} after {job.attempt} attempt(s)",
+                       retry_after_ms=self.settings.retry_after_ms)
+            return
+        if len(self.waiting) >= self.settings.max_queued_jobs:
+            self._fail(job, common_pb2.NODE_OVERLOADED, "every capable node is busy and the queue is full",
+                       retry_after_ms=self.settings.retry_after_ms)
+            return
+        job.queued_at = time.monotonic()
+        job.cancel_timer()
+        job.timer = asyncio.get_running_loop().call_later(
+            self.settings.queue_timeout_ms / 1000, self._queue_timed_out, job.job_id, job.attempt)
+        self.waiting.append(job)
+        metrics.QUEUE_DEPTH.set(len(self.waiting))
+
+    def _capable_untried_exists(self, job: Job) -> bool:
+        return any(n.node_id not in job.tried and n.caps.can_run(job.src_lang, job.tgt_lang)
+                   and not n.caps.missing_features(job.features_mask) for n in self.registry.live())
+
+    def _pump_waiting(self) -> None:
+        """Give freed slots to waiting jobs, oldest first."""
+        for _ in range(len(self.waiting)):
+            job = self.waiting.popleft()
+            if job.job_id not in self.jobs or job.queued_at is None:
+                continue
+            node = self.index.select(job.src_lang, job.tgt_lang, job.features_mask, frozenset(job.tried))
+            if node is None:
+                self.waiting.append(job)
+                continue
+            self._dispatch(job)
+        metrics.QUEUE_DEPTH.set(len(self.waiting))
+
+    def _queue_timed_out(self, job_id: str, attempt: int) -> None:
+        job = self.jobs.get(job_id)
+        if job is None or job.attempt != attempt or job.queued_at is None:
+            return
+        waited = time.monotonic() - job.queued_at
+        self._fail(job, common_pb2.NO_AVAILABLE_NODE,
+                   f"every capable node stayed busy for {waited:.1f} s; try again later",
+                   retry_after_ms=self.settings.retry_after_ms)
+
+    def _job_timed_out(self, job_id: str, attempt: int) -> None:
+        job = self.jobs.get(job_id)
+        if job is None or job.attempt != attempt or job.node_id is None:
+            return
+        self._cancel_on_node(job, "job_timeout")
+        node = self.registry.get(job.node_id)
+        if node is not None:
+            node.jobs_failed += 1
+        self._release(job)
+        self._retry(job, "the node did not answer in time", "timeout",
+                    last_error=make_error(common_pb2.JOB_TIMEOUT, "the node did not answer in time"))
+
+    def _retry(self, job: Job, why: str, reason: str, last_error: common_pb2.Error | None = None) -> None:
+        if job.attempt >= self.settings.max_attempts:
+            code = last_error.code if last_error is not None and last_error.code else common_pb2.JOB_TIMEOUT
+            self._fail(job, code, f"gave up after {job.attempt} attempts: {why}")
+            return
+        log.info("re-dispatching job %s: %s", job.job_id, why, extra={"job_id": job.job_id})
+        metrics.REDISPATCHES.labels(reason).inc()
+        self.counters["redispatched"] += 1
+        self._dispatch(job)
+
+    def _release(self, job: Job) -> None:
+        """Free the node slot of the job's current attempt."""
+        job.cancel_timer()
+        if job.node_id is None:
+            return
+        node = self.registry.get(job.node_id)
+        if node is not None and (job.job_id, job.attempt) in node.reserved:
+            node.reserved.discard((job.job_id, job.attempt))
+            self.index.update(node)
+            self._pump_waiting()
+
+    def _cancel_on_node(self, job: Job, reason: str) -> None:
+        link = self.links.get(job.node_id or "")
+        if link is not None and job.queued_at is None:
+            link.send(node_pb2.SchedulerMessage(job_cancel=node_pb2.JobCancel(
+                job_id=job.job_id, attempt_id=job.attempt, reason=reason)))
+
+    def _drop(self, job: Job) -> None:
+        self._release(job)
+        job.queued_at = None
+        self.jobs.pop(job.job_id, None)
+        job.session.jobs.pop(job.utterance_index, None)
+
+    def _finish(self, job: Job, message: session_pb2.ServerMessage) -> None:
+        self._drop(job)
+        self.counters["completed"] += 1
+        metrics.JOBS.labels("result").inc()
+        self._deliver(job.session, job.utterance_index, message)
+
+    def _fail(self, job: Job, code: int, message: str, retry_after_ms: int = 0) -> None:
+        self._drop(job)
+        self.counters["failed"] += 1
+        metrics.JOBS.labels("error").inc()
+        self._deliver(job.session, job.utterance_index, session_pb2.ServerMessage(error=make_error(
+            code, message, utterance_index=job.utterance_index, retry_after_ms=retry_after_ms)))
+
+    def _deliver(self, session: Session, index: int, message: session_pb2.ServerMessage) -> None:
+        """Push an outcome through the session's reorder buffer."""
+        if session.closed:
+            return
+        ready = session.buffer.offer(index, message)
+        if ready is None:
+            self.counters["dropped_outcomes"] += 1
+            return
+        if not ready:
+            self.counters["buffered_out_of_order"] += 1
+        self._emit(session, ready)
+        self._arm_gap_timer(session)
+
+    def _emit(self, session: Session, messages: list[session_pb2.ServerMessage]) -> None:
+        for msg in messages:
+            if msg.HasField("result"):
+                session.results_delivered += 1
+            else:
+                session.errors_delivered += 1
+            session.send(msg)
+
+    def _arm_gap_timer(self, session: Session) -> None:
+        if session.timer is not None:
+            session.timer.cancel()
+            session.timer = None
+        deadline = session.buffer.gap_deadline()
+        if deadline is not None:
+            delay = max(0.0, deadline - time.monotonic())
+            session.timer = asyncio.get_running_loop().call_later(delay, self._gap_expired, session)
+
+    def _gap_expired(self, session: Session) -> None:
+        session.timer = None
+        if session.closed:
+            return
+
+        def timeout(index: int) -> session_pb2.ServerMessage:
+            metrics.REORDER_WAITS.inc()
+            self.counters["result_timeouts"] += 1
+            job = session.jobs.get(index)
+            if job is not None:  # still running somewhere: its late result will be dropped
+                self._cancel_on_node(job, "result_timeout")
+                self._drop(job)
+            return session_pb2.ServerMessage(error=make_error(
+                common_pb2.RESULT_TIMEOUT,
+                f"no outcome for utterance {index} within {session.grace_s:.1f} s after a later one was ready",
+                utterance_index=index))
+
+        self._emit(session, session.buffer.give_up_expired(timeout))
+        self._arm_gap_timer(session)
+
+    # ---- stats -----------------------------------------------------------------------------------
+
+    def dispatch_percentile(self, q: float) -> float:
+        if not self.dispatch_latencies:
+            return 0.0
+        ordered = sorted(self.dispatch_latencies)
+        return ordered[min(len(ordered) - 1, int(q * len(ordered)))] * 1000

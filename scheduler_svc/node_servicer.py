@@ -1,0 +1,75 @@
+"""NodeService.Connect: translates one node's stream into Mesh calls and back."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+from collections.abc import Callable
+from typing import Any
+
+import grpc
+from lingua.v1 import common_pb2, node_pb2, node_pb2_grpc
+
+from lingua_common.errors import LinguaError, make_error
+from scheduler_svc.mesh import Mesh, NodeLink
+
+log = logging.getLogger(__name__)
+
+
+class NodeServicer(node_pb2_grpc.NodeServiceServicer):
+    def __init__(self, mesh: Mesh) -> None:
+        self.mesh = mesh
+        self._handlers: dict[str, Callable[[str, Any], None]] = {
+            "heartbeat": mesh.node_heartbeat,
+            "job_ack": mesh.job_acked,
+            "job_started": mesh.job_started,
+            "asr_partial": mesh.asr_partial,
+            "tts_chunk": mesh.tts_chunk,
+            "job_result": mesh.job_result,
+            "drain": lambda node_id, msg: mesh.node_draining(node_id, msg.reason),
+            "node_error": lambda node_id, msg: log.warning(
+                "node error %s: %s", common_pb2.ErrorCode.Name(msg.code), msg.message,
+                extra={"node_id": node_id}),
+        }
+
+    async def Connect(self, request_iterator: Any, context: grpc.aio.ServicerContext) -> None:  # type: ignore[override,type-arg]
+        first = await context.read()
+        if first is grpc.aio.EOF:
+            return
+        if first.WhichOneof("kind") != "register":
+            await context.write(node_pb2.SchedulerMessage(error=make_error(
+                common_pb2.INVALID_MESSAGE, "the first message on a node stream must be `register`")))
+            return
+        link = NodeLink(node_id="")
+        try:
+            registered = self.mesh.register_node(first.register, link)
+        except LinguaError as exc:
+            await context.write(node_pb2.SchedulerMessage(error=exc.to_proto()))
+            return
+        await context.write(node_pb2.SchedulerMessage(registered=registered))
+        writer = asyncio.get_running_loop().create_task(self._write(link, context))
+        try:
+            while True:
+                msg = await context.read()
+                if msg is grpc.aio.EOF:
+                    break
+                kind = msg.WhichOneof("kind")
+                handler = self._handlers.get(kind or "")
+                if handler is not None:
+                    handler(link.node_id, getattr(msg, kind))
+                elif kind == "pairing_code_request":
+                    link.send(node_pb2.SchedulerMessage(error=make_error(
+                        common_pb2.INVALID_MESSAGE, "pairing is not enabled on this scheduler yet")))
+        finally:
+            self.mesh.node_disconnected(link)
+            writer.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await writer
+
+    async def _write(self, link: NodeLink, context: grpc.aio.ServicerContext) -> None:  # type: ignore[type-arg]
+        while True:
+            msg = await link.outbox.get()
+            if msg is None:
+                return
+            await context.write(msg)

@@ -1,0 +1,56 @@
+"""Run the scheduler: gRPC services, health, reflection, metrics, graceful shutdown."""
+
+from __future__ import annotations
+
+import logging
+
+from lingua.v1 import admin_pb2, admin_pb2_grpc, node_pb2, node_pb2_grpc, session_pb2, session_pb2_grpc
+
+from lingua_common.grpc_server import ServiceServer, start_metrics, wait_for_signal
+from scheduler_svc.admin_servicer import AdminServicer
+from scheduler_svc.config import SchedulerSettings
+from scheduler_svc.mesh import Mesh
+from scheduler_svc.node_servicer import NodeServicer
+from scheduler_svc.session_servicer import SessionServicer
+
+log = logging.getLogger(__name__)
+
+SERVICE_NAMES = [
+    session_pb2.DESCRIPTOR.services_by_name["SessionService"].full_name,
+    node_pb2.DESCRIPTOR.services_by_name["NodeService"].full_name,
+    admin_pb2.DESCRIPTOR.services_by_name["SchedulerAdmin"].full_name,
+]
+
+
+class SchedulerServer:
+    """The scheduler process's parts, startable in-process (tests, `lingua up`) or as a service."""
+
+    def __init__(self, settings: SchedulerSettings) -> None:
+        self.settings = settings
+        self.mesh = Mesh(settings)
+        self.grpc = ServiceServer(SERVICE_NAMES, max_message_mb=settings.max_message_mb)
+        self.grpc.add(lambda s: session_pb2_grpc.add_SessionServiceServicer_to_server(SessionServicer(self.mesh), s))
+        self.grpc.add(lambda s: node_pb2_grpc.add_NodeServiceServicer_to_server(NodeServicer(self.mesh), s))
+        self.grpc.add(lambda s: admin_pb2_grpc.add_SchedulerAdminServicer_to_server(AdminServicer(self.mesh), s))
+        self.port = 0
+        self.metrics_port = -1
+
+    async def start(self) -> int:
+        self.mesh.start()
+        self.port = await self.grpc.start(f"{self.settings.host}:{self.settings.port}")
+        if self.settings.metrics_port >= 0:
+            self.metrics_port = start_metrics(self.settings.metrics_port, self.settings.metrics_host)
+        log.info("scheduler listening on %s:%d (metrics %d)", self.settings.host, self.port, self.metrics_port)
+        return self.port
+
+    async def stop(self, grace_s: float = 5.0) -> None:
+        await self.mesh.stop()
+        await self.grpc.stop(grace_s)
+
+
+async def serve(settings: SchedulerSettings) -> None:
+    server = SchedulerServer(settings)
+    await server.start()
+    print(f"scheduler ready on {settings.host}:{server.port}", flush=True)
+    await wait_for_signal()
+    await server.stop()

@@ -1,0 +1,105 @@
+"""Real scheduler and node servers on ephemeral ports, for service tests."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+from collections.abc import AsyncIterator
+
+import grpc
+from lingua.v1 import common_pb2, session_pb2, session_pb2_grpc
+
+from lingua_common.audio import encode_wav
+from node_svc.agent import NodeAgent
+from node_svc.config import NodeSettings
+from node_svc.pipeline import Pipeline
+from scheduler_svc.config import SchedulerSettings
+from scheduler_svc.server import SchedulerServer
+
+
+@contextlib.asynccontextmanager
+async def running_scheduler(**overrides: object) -> AsyncIterator[SchedulerServer]:
+    settings = SchedulerSettings(host="127.0.0.1", port=0, metrics_port=0, metrics_host="127.0.0.1")
+    for key, value in overrides.items():
+        setattr(settings, key, value)
+    server = SchedulerServer(settings)
+    await server.start()
+    try:
+        yield server
+    finally:
+        await server.stop(grace_s=0.5)
+
+
+@contextlib.asynccontextmanager
+async def running_node(address: str, pipeline: Pipeline, max_jobs: int = 1,
+                       name: str = "") -> AsyncIterator[NodeAgent]:
+    agent = NodeAgent(NodeSettings(scheduler=address, max_concurrent_jobs=max_jobs, display_name=name,
+                                   reconnect_initial_ms=100, drain_grace_s=2), pipeline)
+    task = asyncio.create_task(agent.run())
+    await asyncio.wait_for(agent.connected.wait(), 30)
+    try:
+        yield agent
+    finally:
+        await agent.stop()
+        task.cancel()
+        with contextlib.suppress(asyncio.CancelledError):
+            await task
+
+
+def speech_wav(pipeline: Pipeline, text: str, language: str = "en") -> bytes:
+    """Real speech for `text`, spoken by the node's Piper voice, as a WAV file."""
+    pcm = b"".join(c.pcm16 for c in pipeline.tts.synthesize(text, language))
+    return encode_wav(pcm, pipeline.tts.sample_rate)
+
+
+def wav_audio(data: bytes) -> common_pb2.Audio:
+    return common_pb2.Audio(data=data, encoding=common_pb2.WAV)
+
+
+class Conversation:
+    """One Converse stream: open, send utterances, collect what comes back."""
+
+    def __init__(self, channel: grpc.aio.Channel) -> None:
+        self.call = session_pb2_grpc.SessionServiceStub(channel).Converse()
+        self.session_id = ""
+        self.partials: list[common_pb2.AsrPartial] = []
+        self.events: list[session_pb2.ServerMessage] = []
+
+    async def open(self, src: str = "en", tgt: str = "fr", **kw: object) -> session_pb2.OpenSessionResponse:
+        await self.call.write(session_pb2.ClientMessage(open=session_pb2.OpenSessionRequest(
+            src_lang=src, tgt_lang=tgt, **kw)))  # type: ignore[arg-type]
+        msg = await asyncio.wait_for(self.call.read(), 10)
+        assert msg.WhichOneof("kind") == "opened", msg
+        self.session_id = msg.opened.session_id
+        return msg.opened
+
+    async def send(self, index: int, audio: common_pb2.Audio, **kw: object) -> None:
+        await self.call.write(session_pb2.ClientMessage(utterance=session_pb2.Utterance(
+            session_id=self.session_id, utterance_index=index, audio=audio, **kw)))  # type: ignore[arg-type]
+
+    async def outcomes(self, count: int, timeout_s: float = 120) -> list[session_pb2.ServerMessage]:
+        """The next `count` results/errors that carry an utterance index (partials etc. are skipped)."""
+        out: list[session_pb2.ServerMessage] = []
+
+        async def collect() -> None:
+            while len(out) < count:
+                msg = await self.call.read()
+                assert msg is not grpc.aio.EOF, "stream ended early"
+                if msg.HasField("result") or (msg.HasField("error") and msg.error.HasField("utterance_index")):
+                    out.append(msg)
+                elif msg.HasField("asr_partial"):
+                    self.partials.append(msg.asr_partial)
+                else:
+                    self.events.append(msg)
+
+        await asyncio.wait_for(collect(), timeout_s)
+        return out
+
+    async def close(self) -> None:
+        await self.call.write(session_pb2.ClientMessage(close=session_pb2.CloseSessionRequest(
+            session_id=self.session_id)))
+        await self.call.done_writing()
+
+
+def outcome_index(msg: session_pb2.ServerMessage) -> int:
+    return msg.result.utterance_index if msg.HasField("result") else msg.error.utterance_index
