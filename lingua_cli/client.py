@@ -5,8 +5,8 @@ from __future__ import annotations
 from pathlib import Path
 
 import grpc
-from lingua.v1 import admin_pb2, admin_pb2_grpc, common_pb2, session_pb2, session_pb2_grpc
 
+from lingua.v1 import admin_pb2, admin_pb2_grpc, common_pb2, session_pb2, session_pb2_grpc
 from lingua_common.features import FEATURE_NAMES
 from lingua_common.grpc_server import channel_options
 

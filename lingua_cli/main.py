@@ -132,7 +132,6 @@ def _translate(args: argparse.Namespace) -> int:
 
 def _nodes(args: argparse.Namespace) -> int:
     from lingua.v1 import node_pb2
-
     from lingua_cli.client import SchedulerClient
 
     client = SchedulerClient(args.scheduler, timeout_s=10)

@@ -9,7 +9,8 @@ import sys
 import time
 
 import grpc
-from lingua.v1 import admin_pb2, admin_pb2_grpc
+
+from lingua.v1 import admin_pb2, admin_pb2_grpc, node_pb2
 
 
 def _spawn(args: list[str], env: dict[str, str]) -> subprocess.Popen[bytes]:
@@ -24,7 +25,8 @@ def _wait_for_node(address: str, procs: list[subprocess.Popen[bytes]], timeout_s
             if any(p.poll() is not None for p in procs):
                 return False
             try:
-                if admin.ListNodes(admin_pb2.ListNodesRequest(), timeout=2).nodes:
+                request = admin_pb2.ListNodesRequest(states=[node_pb2.NODE_STATE_READY])
+                if admin.ListNodes(request, timeout=2).nodes:
                     return True
             except grpc.RpcError:
                 pass

@@ -59,15 +59,11 @@ def decode_audio(
     elif enc in _AV_FORMATS:
         audio, rate = _decode_av(data, _AV_FORMATS[enc], enc, max_duration_s)
     else:
-        raise AudioDecodeError(
-            f"unsupported audio encoding {encoding!r}; expected one of {', '.join(ENCODINGS)}"
-        )
+        raise AudioDecodeError(f"unsupported audio encoding {encoding!r}; expected one of {', '.join(ENCODINGS)}")
     if audio.size == 0:
         raise AudioDecodeError(f"{enc} payload contains no audio samples")
     if max_duration_s is not None and audio.size / rate > max_duration_s:
-        raise AudioDecodeError(
-            f"audio is {audio.size / rate:.1f} s long; the limit is {max_duration_s:.1f} s"
-        )
+        raise AudioDecodeError(f"audio is {audio.size / rate:.1f} s long; the limit is {max_duration_s:.1f} s")
     # Float WAV/FLAC may hold NaN/inf or overs; downstream models assume [-1, 1].
     audio = np.clip(np.nan_to_num(audio, nan=0.0, posinf=1.0, neginf=-1.0), -1.0, 1.0)
     return resample(audio.astype(np.float32, copy=False), rate, target_rate)
@@ -75,18 +71,14 @@ def decode_audio(
 
 def _decode_pcm16(data: bytes, sample_rate_hz: int, channels: int) -> tuple[np.ndarray, int]:
     if not MIN_PCM_RATE <= sample_rate_hz <= MAX_PCM_RATE:
-        raise AudioDecodeError(
-            f"PCM16 sample rate {sample_rate_hz} Hz is outside {MIN_PCM_RATE}..{MAX_PCM_RATE} Hz"
-        )
+        raise AudioDecodeError(f"PCM16 sample rate {sample_rate_hz} Hz is outside {MIN_PCM_RATE}..{MAX_PCM_RATE} Hz")
     if not 1 <= channels <= 8:
         raise AudioDecodeError(f"PCM16 channel count {channels} is outside 1..8")
     if len(data) % 2:
         raise AudioDecodeError(f"PCM16 payload has an odd byte count ({len(data)})")
     frame_bytes = 2 * channels
     if len(data) % frame_bytes:
-        raise AudioDecodeError(
-            f"PCM16 payload of {len(data)} bytes is not a whole number of {channels}-channel frames"
-        )
+        raise AudioDecodeError(f"PCM16 payload of {len(data)} bytes is not a whole number of {channels}-channel frames")
     samples = pcm16_to_float(data)
     return samples.reshape(-1, channels).mean(axis=1, dtype=np.float32), sample_rate_hz
 
@@ -114,9 +106,7 @@ def _decode_wav_stdlib(data: bytes) -> tuple[np.ndarray, int]:
     return samples.reshape(-1, channels).mean(axis=1, dtype=np.float32), rate
 
 
-def _decode_av(
-    data: bytes, container_format: str, label: str, max_duration_s: float | None
-) -> tuple[np.ndarray, int]:
+def _decode_av(data: bytes, container_format: str, label: str, max_duration_s: float | None) -> tuple[np.ndarray, int]:
     try:
         with av.open(io.BytesIO(data), mode="r", format=container_format) as container:
             if not container.streams.audio:

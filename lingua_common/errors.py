@@ -10,6 +10,7 @@ import grpc
 from google.protobuf import any_pb2
 from google.rpc import status_pb2
 from grpc_status import rpc_status
+
 from lingua.v1 import common_pb2
 
 # How each ErrorCode maps onto a gRPC status code for unary calls.

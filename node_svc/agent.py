@@ -18,8 +18,8 @@ from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
 import grpc
-from lingua.v1 import common_pb2, node_pb2, node_pb2_grpc
 
+from lingua.v1 import common_pb2, node_pb2, node_pb2_grpc
 from lingua_common.audio import AudioDecodeError, decode_audio
 from lingua_common.grpc_server import channel_options
 from node_svc.capabilities import installed_models
@@ -44,8 +44,12 @@ class NodeAgent:
         self.monitor = ResourceMonitor()
         self.node_id = settings.node_id
         self.auth_token = ""
-        self.state = node_pb2.NODE_STATE_UNSPECIFIED
+        self.state: int = node_pb2.NODE_STATE_UNSPECIFIED
         self.connected = asyncio.Event()
+        # Set while the scheduler considers this node ready for jobs.
+        self.ready = asyncio.Event()
+        self.pairing_code: node_pb2.PairingCode | None = None
+        self._pairing_waiters: list[asyncio.Future[node_pb2.PairingCode]] = []
         self._executor = ThreadPoolExecutor(max_workers=settings.max_concurrent_jobs, thread_name_prefix="job")
         self._running: dict[tuple[str, int], threading.Event] = {}
         self._job_tasks: set[asyncio.Task[None]] = set()
@@ -70,6 +74,7 @@ class NodeAgent:
                 log.warning("scheduler connection lost: %s", details)
             finally:
                 self.connected.clear()
+                self.ready.clear()
             if self._stopping:
                 return
             if time.monotonic() - started > 30:
@@ -100,7 +105,8 @@ class NodeAgent:
             if first.WhichOneof("kind") == "error":
                 raise RegistrationRefused(f"{common_pb2.ErrorCode.Name(first.error.code)}: {first.error.message}")
             reg = first.registered
-            self.node_id, self.auth_token, self.state = reg.node_id, reg.auth_token, reg.state
+            self.node_id, self.auth_token = reg.node_id, reg.auth_token
+            self._set_state(reg.state)
             log.info("registered as %s", self.node_id, extra={"node_id": self.node_id})
             outbox: Outbox = asyncio.Queue()
             self._outbox = outbox
@@ -161,12 +167,34 @@ class NodeAgent:
                 event = self._running.get((msg.job_cancel.job_id, msg.job_cancel.attempt_id))
                 if event is not None:
                     event.set()
+            elif kind == "pairing_code":
+                self.pairing_code = msg.pairing_code
+                for waiter in self._pairing_waiters:
+                    if not waiter.done():
+                        waiter.set_result(msg.pairing_code)
+                self._pairing_waiters.clear()
             elif kind == "node_status":
-                self.state = msg.node_status.state
+                self._set_state(msg.node_status.state)
                 log.info("scheduler says this node is %s: %s",
                          node_pb2.NodeState.Name(msg.node_status.state), msg.node_status.reason)
             elif kind == "error":
                 log.warning("scheduler error %s: %s", common_pb2.ErrorCode.Name(msg.error.code), msg.error.message)
+
+    def _set_state(self, state: int) -> None:
+        self.state = state
+        if state == node_pb2.NODE_STATE_READY:
+            self.ready.set()
+        else:
+            self.ready.clear()
+
+    async def request_pairing_code(self, timeout_s: float = 5.0) -> node_pb2.PairingCode:
+        """Ask the scheduler for a pairing code a client can use to get this node's jobs."""
+        if self._outbox is None:
+            raise ConnectionError("not connected to a scheduler")
+        waiter: asyncio.Future[node_pb2.PairingCode] = asyncio.get_running_loop().create_future()
+        self._pairing_waiters.append(waiter)
+        self._outbox.put_nowait(node_pb2.NodeMessage(pairing_code_request=node_pb2.PairingCodeRequest()))
+        return await asyncio.wait_for(waiter, timeout_s)
 
     # ---- jobs --------------------------------------------------------------------------------------
 

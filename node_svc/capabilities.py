@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from lingua.v1 import common_pb2, node_pb2
-
 from node_svc.pipeline import Pipeline
 
 

@@ -25,9 +25,7 @@ SAMPLE_RATE: Final = 16000
 MAX_ASR_CHUNK_S: Final = 25.0
 _LANG_CODE: Final = re.compile(r"^[a-z]{2,3}$")
 
-ErrorCode = Literal[
-    "MODEL_NOT_AVAILABLE", "UNSUPPORTED_LANGUAGE", "INVALID_AUDIO", "JOB_CANCELLED", "INTERNAL"
-]
+ErrorCode = Literal["MODEL_NOT_AVAILABLE", "UNSUPPORTED_LANGUAGE", "INVALID_AUDIO", "JOB_CANCELLED", "INTERNAL"]
 PartialCallback = Callable[[str, bool], None]
 TtsChunkCallback = Callable[[bytes, int, str], None]
 
@@ -231,9 +229,7 @@ class Pipeline:
         timings["mt_ms"] = _ms_since(t)
 
         _check(cancelled, "before speech synthesis")
-        result.tts_pcm16, timings["tts_ms"] = self._synthesize(
-            result.text_translated, tgt, on_tts_chunk, cancelled
-        )
+        result.tts_pcm16, timings["tts_ms"] = self._synthesize(result.text_translated, tgt, on_tts_chunk, cancelled)
         if quality == "cross_lingual":
             result.notes.append(f"TTS voice {self.tts.voice_name} speaks {tgt} cross-lingually")
         return finish()

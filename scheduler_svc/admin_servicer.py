@@ -6,8 +6,8 @@ import time
 from typing import Any, TypeAlias
 
 from lingua.v1 import admin_pb2, admin_pb2_grpc, common_pb2, node_pb2
-
 from lingua_common.errors import abort, make_error
+from scheduler_svc.explain import explain
 from scheduler_svc.mesh import Mesh
 from scheduler_svc.registry import NodeRecord, NodeState
 
@@ -53,6 +53,10 @@ class AdminServicer(admin_pb2_grpc.SchedulerAdminServicer):
         for node in sorted(self.mesh.registry.nodes.values(), key=lambda n: n.node_id):
             if states and _state_value(node.state) not in states:
                 continue
+            if request.src_lang and request.src_lang not in node.caps.asr_languages:
+                continue
+            if request.tgt_lang and request.tgt_lang not in node.caps.tts_languages:
+                continue
             if request.src_lang and request.tgt_lang and not node.caps.can_run(request.src_lang, request.tgt_lang):
                 continue
             nodes.append(node_info(node))
@@ -86,6 +90,10 @@ class AdminServicer(admin_pb2_grpc.SchedulerAdminServicer):
                 pending=len(s.jobs), platform=s.platform))
         return admin_pb2.ListSessionsResponse(sessions=out)
 
+    async def ExplainDispatch(self, request: admin_pb2.ExplainDispatchRequest,
+                              context: Context) -> admin_pb2.ExplainDispatchResponse:
+        return explain(self.mesh, request)
+
     async def GetStats(self, request: admin_pb2.GetStatsRequest, context: Context) -> admin_pb2.GetStatsResponse:
         m = self.mesh
         return admin_pb2.GetStatsResponse(
@@ -95,4 +103,6 @@ class AdminServicer(admin_pb2_grpc.SchedulerAdminServicer):
             jobs_in_flight=len(m.jobs), queue_depth=len(m.waiting),
             dispatch_latency_p50_ms=m.dispatch_percentile(0.5), dispatch_latency_p99_ms=m.dispatch_percentile(0.99),
             uptime_s=time.monotonic() - m.started, jobs_redispatched=m.counters["redispatched"],
-            results_timed_out=m.counters["result_timeouts"])
+            results_timed_out=m.counters["result_timeouts"],
+            pairing_codes_live=m.pairing.live(), jobs_stale_results=m.counters["stale_results"],
+            dispatch_latency_p90_ms=m.dispatch_percentile(0.9))

@@ -15,15 +15,17 @@ from collections import deque
 from dataclasses import dataclass, field
 
 from lingua.v1 import common_pb2, node_pb2, session_pb2
-
 from lingua_common.errors import LinguaError, make_error
 from lingua_common.features import FEATURE_NAMES
 from lingua_common.ids import new_id, new_token
-from scheduler_svc import metrics
+from scheduler_svc import health, metrics
 from scheduler_svc.config import SchedulerSettings
 from scheduler_svc.index import CapabilityIndex
+from scheduler_svc.pairing import PairingCodes
 from scheduler_svc.registry import NodeCaps, NodeRecord, NodeRegistry, NodeState, Usage
-from scheduler_svc.sessions import Job, Session
+from scheduler_svc.scoring import rank
+from scheduler_svc.sessions import Job, JobState, Session
+from scheduler_svc.streaming import ChunkAssembler, GroupContext
 from scheduler_svc.validation import audio_seconds, check_language
 
 log = logging.getLogger(__name__)
@@ -32,6 +34,7 @@ log = logging.getLogger(__name__)
 _RETRYABLE = {common_pb2.INTERNAL, common_pb2.PROCESSING_ERROR, common_pb2.MODEL_LOAD_FAILED,
               common_pb2.MODEL_NOT_AVAILABLE, common_pb2.NODE_OVERLOADED, common_pb2.JOB_CANCELLED,
               common_pb2.ERROR_CODE_UNSPECIFIED}
+Kind = session_pb2.SessionEvent.Kind
 
 
 def features_mask(features: common_pb2.Features) -> int:
@@ -40,12 +43,15 @@ def features_mask(features: common_pb2.Features) -> int:
 
 def caps_from_models(models: list[node_pb2.InstalledModel], features: common_pb2.Features) -> NodeCaps:
     asr: set[str] = set()
+    dialects: set[str] = set()
     mt: set[tuple[str, str]] = set()
     tts: set[str] = set()
     cross: set[str] = set()
     for m in models:
         if m.state not in (node_pb2.MODEL_STATE_READY, node_pb2.MODEL_STATE_UNSPECIFIED):
             continue
+        if m.dialect:
+            dialects.add(m.dialect)
         if m.kind == node_pb2.MODEL_KIND_ASR:
             asr.update(m.languages)
         elif m.kind == node_pb2.MODEL_KIND_MT:
@@ -54,7 +60,7 @@ def caps_from_models(models: list[node_pb2.InstalledModel], features: common_pb2
             tts.update(m.languages)
             cross.update(m.cross_lingual_languages)
     return NodeCaps(frozenset(asr), frozenset(mt), frozenset(tts), frozenset(cross - tts),
-                    features_mask(features))
+                    features_mask(features), frozenset(dialects))
 
 
 @dataclass
@@ -68,11 +74,28 @@ class NodeLink:
         self.outbox.put_nowait(message)
 
 
+@dataclass
+class Need:
+    """What a job (or a hypothetical one) requires of a node."""
+
+    src: str
+    tgt: str
+    features_mask: int = 0
+    dialect: str = ""
+    tried: frozenset[str] = frozenset()
+    paired_node_id: str = ""
+    require_paired: bool = False
+    two_way: bool = False
+
+
 class Mesh:
     def __init__(self, settings: SchedulerSettings) -> None:
         self.settings = settings
         self.registry = NodeRegistry()
-        self.index = CapabilityIndex(self.registry)
+        self.index = CapabilityIndex(self.registry, settings.strategy, settings.weights)
+        self.trackers: dict[str, health.HealthTracker] = {}
+        self.pairing = PairingCodes(settings.pairing_ttl_s, settings.pairing_max_failures,
+                                    settings.pairing_failure_window_s)
         self.sessions: dict[str, Session] = {}
         self.jobs: dict[str, Job] = {}
         self.links: dict[str, NodeLink] = {}
@@ -121,18 +144,20 @@ class Mesh:
         node.version, node.platform, node.display_name = reg.version, reg.platform, reg.display_name
         node.accept_public_jobs = reg.accept_public_jobs
         node.description = reg
-        node.state, node.state_reason = NodeState.READY, "registered"
         node.last_heartbeat = time.monotonic()
         node.connected_since_ms = node.last_heartbeat_ms = int(time.time() * 1000)
         node.usage = Usage()
+        tracker = self.trackers.setdefault(node_id, health.HealthTracker())
+        node.state, node.state_reason = health.after_register(node, tracker, self.settings.health)
         link.node_id = node_id
         self.links[node_id] = link
         self.index.update(node)
         self._count_nodes()
-        log.info("node registered", extra={"node_id": node_id})
+        log.info("node registered (%s)", node.state.value, extra={"node_id": node_id})
         self._pump_waiting()
         return node_pb2.Registered(node_id=node_id, heartbeat_interval_ms=self.settings.heartbeat_interval_ms,
-                                   auth_token=node.auth_token, state=node_pb2.NODE_STATE_READY)
+                                   auth_token=node.auth_token,
+                                   state=f"NODE_STATE_{node.state.name}")  # type: ignore[arg-type]
 
     def node_heartbeat(self, node_id: str, hb: node_pb2.NodeHeartbeat) -> None:
         node = self.registry.get(node_id)
@@ -142,12 +167,21 @@ class Mesh:
         node.usage = Usage(u.cpu_percent, u.mem_percent, u.gpu_percent, u.gpu_mem_percent, u.running_jobs)
         node.last_heartbeat = time.monotonic()
         node.last_heartbeat_ms = int(time.time() * 1000)
+        tracker = self.trackers[node_id]
+        broken = tracker.broken_models
         if hb.capabilities_changed:
             node.caps = caps_from_models(list(hb.installed_models), hb.features_supported)
+            broken = tuple(m.model_id for m in hb.installed_models if m.state == node_pb2.MODEL_STATE_ERROR)
             if isinstance(node.description, node_pb2.NodeRegister):
                 del node.description.installed_models[:]
                 node.description.installed_models.extend(hb.installed_models)
-            self.index.update(node)
+                node.description.features_supported.CopyFrom(hb.features_supported)
+        change = health.after_heartbeat(node, tracker, self.settings.health, broken)
+        if change is not None:
+            self._set_state(node, *change)
+        else:
+            self.index.update(node)  # usage changed, so did its score
+        if change is not None or hb.capabilities_changed:
             self._pump_waiting()
 
     def node_draining(self, node_id: str, reason: str) -> None:
@@ -164,9 +198,20 @@ class Mesh:
         if node is not None:
             self._node_lost(node, "stream closed")
 
+    def pairing_requested(self, node_id: str) -> None:
+        node = self.registry.get(node_id)
+        link = self.links.get(node_id)
+        if node is None or link is None:
+            return
+        code, expires = self.pairing.issue(node_id)
+        expires_ms = int((time.time() + expires - time.monotonic()) * 1000)
+        link.send(node_pb2.SchedulerMessage(pairing_code=node_pb2.PairingCode(code=code,
+                                                                              expires_at_unix_ms=expires_ms)))
+
     def _node_lost(self, node: NodeRecord, reason: str) -> None:
         self._set_state(node, NodeState.OFFLINE, reason)
-        for job in [j for j in self.jobs.values() if j.node_id == node.node_id]:
+        self.pairing.revoke_node(node.node_id)
+        for job in [j for j in self.jobs.values() if j.node_id == node.node_id and j.queued_at is None]:
             self._release(job)
             self._retry(job, f"node {node.node_id} went offline ({reason})", "node_lost")
 
@@ -186,39 +231,55 @@ class Mesh:
         for state, count in self.registry.counts_by_state().items():
             metrics.NODES.labels(state).set(count)
 
+    def _job_failed_on(self, node_id: str | None) -> None:
+        node = self.registry.get(node_id or "")
+        if node is None:
+            return
+        node.jobs_failed += 1
+        change = health.after_job_failure(node, self.trackers[node.node_id], self.settings.health)
+        if change is not None:
+            self._set_state(node, *change)
+
     async def _watch_heartbeats(self) -> None:
         while True:
             await asyncio.sleep(min(1.0, self.settings.heartbeat_interval_ms / 2000))
             for node in self.registry.expired(self.settings.heartbeat_timeout_s):
-                self._node_lost(node, f"no heartbeat for {self.settings.heartbeat_timeout_s:.0f} s")
+                self._node_lost(node, f"no heartbeat for {self.settings.heartbeat_timeout_s:.1f} s")
 
     # ---- messages from nodes ---------------------------------------------------------------------
 
     def _current_job(self, node_id: str, job_id: str, attempt: int) -> Job | None:
         """The job if this message belongs to its current attempt on this node, else None (stale)."""
         job = self.jobs.get(job_id)
-        if job is None or job.attempt != attempt or job.node_id != node_id:
+        if job is None or job.attempt != attempt or job.node_id != node_id or job.queued_at is not None:
             return None
         return job
 
     def job_acked(self, node_id: str, ack: node_pb2.JobAck) -> None:
         job = self._current_job(node_id, ack.job_id, ack.attempt_id)
-        if job is not None:
-            job.acked = True
+        if job is not None and job.state is JobState.DISPATCHED:
+            job.state = JobState.ACCEPTED
+            self._arm_run_timeout(job)
 
     def job_started(self, node_id: str, msg: node_pb2.JobStarted) -> None:
         job = self._current_job(node_id, msg.job_id, msg.attempt_id)
         if job is not None:
-            job.acked = job.started = True
+            self._mark_running(job)
+
+    def _mark_running(self, job: Job) -> None:
+        if job.state is JobState.DISPATCHED:
+            self._arm_run_timeout(job)
+        job.state = JobState.RUNNING
 
     def asr_partial(self, node_id: str, partial: common_pb2.AsrPartial) -> None:
         job = self._current_job(node_id, partial.job_id, partial.attempt_id)
-        if job is None or not job.session.streaming_asr:
+        if job is None:
             return
-        job.started = True
-        partial.session_id = job.session.session_id
-        partial.utterance_index = job.utterance_index
-        job.session.send(session_pb2.ServerMessage(asr_partial=partial))
+        self._mark_running(job)
+        if job.session.streaming_asr:
+            partial.session_id = job.session.session_id
+            partial.utterance_index = job.utterance_index
+            job.session.send(session_pb2.ServerMessage(asr_partial=partial))
 
     def tts_chunk(self, node_id: str, chunk: common_pb2.TtsChunk) -> None:
         job = self._current_job(node_id, chunk.job_id, chunk.attempt_id)
@@ -239,10 +300,11 @@ class Mesh:
             if node is not None:
                 node.jobs_completed += 1
                 node.observe_speed(res.processing_ms / 1000.0, job.audio_s)
+                self.index.update(node)
+            job.session.context.add(res.result.text_asr, res.result.text_translated)
             self._finish(job, self._result_message(job, res))
             return
-        if node is not None:
-            node.jobs_failed += 1
+        self._job_failed_on(node_id)
         err = res.error
         if err.code in _RETRYABLE:
             self._retry(job, f"node {node_id} failed: {err.message}", "node_error", last_error=err)
@@ -257,35 +319,50 @@ class Mesh:
         result.job_id = job.job_id
         result.node_id = job.node_id or ""
         result.attempt_id = job.attempt
-        result.src_lang, result.tgt_lang = job.src_lang, job.tgt_lang
-        queued = job.dispatched_at - job.created
-        result.timings.queue_ms = queued * 1000
+        if not job.session.two_way:  # in two-way mode the node reports the direction it detected
+            result.src_lang, result.tgt_lang = job.src_lang, job.tgt_lang
+        result.timings.queue_ms = (job.dispatched_at - job.created) * 1000
         result.timings.total_ms = (time.monotonic() - job.created) * 1000
         result.timings.node_ms = res.processing_ms
         return session_pb2.ServerMessage(result=result)
 
     # ---- sessions --------------------------------------------------------------------------------
 
-    def open_session(self, req: session_pb2.OpenSessionRequest) -> Session:
-        check_language(req.src_lang, "source")
-        check_language(req.tgt_lang, "target")
+    def open_session(self, req: session_pb2.OpenSessionRequest, client: str = "") -> Session:
+        """A new session; raises LinguaError (bad languages, bad pairing code)."""
+        two_way = req.mode == session_pb2.SESSION_MODE_TWO_WAY
+        if two_way:
+            check_language(req.lang_a, "lang_a")
+            check_language(req.lang_b, "lang_b")
+        else:
+            check_language(req.src_lang, "source")
+            check_language(req.tgt_lang, "target")
+        paired = ""
         if req.pairing_code:
-            # Pairing arrives with the scheduler-dispatch issue; until then no code is valid.
-            raise LinguaError(common_pb2.INVALID_PAIRING_CODE, "pairing code not found or expired")
+            paired = self.pairing.redeem(req.pairing_code, client or req.tenant_id or "anonymous")
+        s = self.settings
         session = Session(
-            session_id=new_id("s"), src_lang=req.src_lang, tgt_lang=req.tgt_lang, dialect=req.dialect,
-            features=req.features, tenant_id=req.tenant_id, platform=req.platform,
-            streaming_asr=req.streaming_asr, stream_tts=req.stream_tts, resume_token=new_token(),
-            grace_s=self.settings.result_grace_ms / 1000.0,
+            session_id=new_id("s"), src_lang=req.lang_a if two_way else req.src_lang,
+            tgt_lang=req.lang_b if two_way else req.tgt_lang, dialect=req.dialect, features=req.features,
+            tenant_id=req.tenant_id, platform=req.platform, streaming_asr=req.streaming_asr,
+            stream_tts=req.stream_tts, resume_token=new_token(), grace_s=s.result_grace_ms / 1000.0,
+            paired_node_id=paired, require_paired_node=req.require_paired_node, two_way=two_way,
+            lang_a=req.lang_a, lang_b=req.lang_b, pause_s=(req.pause_ms or s.pause_ms) / 1000.0,
+            max_buffered=s.max_buffered_messages,
+            chunks=ChunkAssembler(int(s.max_utterance_s * 48_000 * 2 * 2)),
+            context=GroupContext(s.group_window_ms / 1000, s.group_max_parts, s.group_max_chars),
         )
         self.sessions[session.session_id] = session
         metrics.SESSIONS.set(len(self.sessions))
         return session
 
     def opened_message(self, session: Session) -> session_pb2.ServerMessage:
-        return session_pb2.ServerMessage(opened=session_pb2.OpenSessionResponse(
+        return session_pb2.ServerMessage(opened=self.opened(session))
+
+    def opened(self, session: Session) -> session_pb2.OpenSessionResponse:
+        return session_pb2.OpenSessionResponse(
             session_id=session.session_id, resume_token=session.resume_token, message="session created",
-            result_grace_ms=self.settings.result_grace_ms))
+            result_grace_ms=self.settings.result_grace_ms, assigned_node_id=session.paired_node_id)
 
     def close_session(self, session: Session, reason: str = "") -> None:
         if session.closed:
@@ -293,22 +370,52 @@ class Mesh:
         for job in list(session.jobs.values()):
             self._cancel_on_node(job, f"session closed: {reason}")
             self._drop(job)
-        if session.timer is not None:
-            session.timer.cancel()
+        session.cancel_timers()
         session.closed = True
         session.outbox.put_nowait(None)
         self.sessions.pop(session.session_id, None)
         metrics.SESSIONS.set(len(self.sessions))
 
+    def find_session(self, session_id: str, resume_token: str | None = None) -> Session:
+        session = self.sessions.get(session_id)
+        if session is None or (resume_token is not None and resume_token != session.resume_token):
+            raise LinguaError(common_pb2.INVALID_SESSION,
+                              f"no open session {session_id!r} (closed, expired, or a wrong resume token)")
+        return session
+
+    # grpc-web sessions: a Subscribe stream reads the outbox; without one the session expires.
+
+    def subscribed(self, session: Session) -> None:
+        session.subscribers += 1
+        if session.idle_timer is not None:
+            session.idle_timer.cancel()
+            session.idle_timer = None
+
+    def unsubscribed(self, session: Session) -> None:
+        session.subscribers = max(0, session.subscribers - 1)
+        if not session.subscribers:
+            self.arm_idle_timeout(session)
+
+    def arm_idle_timeout(self, session: Session) -> None:
+        if session.closed or session.subscribers:
+            return
+        if session.idle_timer is not None:
+            session.idle_timer.cancel()
+        session.idle_timer = asyncio.get_running_loop().call_later(
+            self.settings.session_idle_timeout_ms / 1000, self.close_session, session, "idle, nobody subscribed")
+
+    # ---- utterances ------------------------------------------------------------------------------
+
     def submit_utterance(self, session: Session, utt: session_pb2.Utterance) -> None:
         """Accept one utterance: its outcome (result or error) reaches the session, in order."""
         index = utt.utterance_index
-        if index < session.buffer.next_index or index in session.jobs:
+        if session.buffer.holds(index) or index in session.jobs:
             session.send(session_pb2.ServerMessage(error=make_error(
                 common_pb2.INVALID_MESSAGE,
                 f"utterance_index {index} was already used in this session; indices go 0, 1, 2, ...")))
             return
         session.utterances_received += 1
+        session.last_index = max(session.last_index, index)
         src = utt.src_lang if utt.HasField("src_lang") else session.src_lang
         tgt = utt.tgt_lang if utt.HasField("tgt_lang") else session.tgt_lang
         features = utt.features if utt.HasField("features") else session.features
@@ -319,42 +426,121 @@ class Mesh:
         except LinguaError as exc:
             self._deliver(session, index, session_pb2.ServerMessage(error=exc.to_proto(index)))
             return
-        job = Job(job_id=new_id("job"), session=session, utterance_index=index, src_lang=src, tgt_lang=tgt,
-                  dialect=utt.dialect if utt.HasField("dialect") else session.dialect, features=features,
-                  features_mask=features_mask(features), audio=utt.audio, audio_s=audio_s)
         if len(session.jobs) >= self.settings.max_queued_per_session:
             self._deliver(session, index, session_pb2.ServerMessage(error=make_error(
                 common_pb2.NODE_OVERLOADED,
                 f"this session already has {len(session.jobs)} utterances in progress; wait for results",
                 utterance_index=index, retry_after_ms=self.settings.retry_after_ms)))
             return
+        job = Job(job_id=new_id("job"), session=session, utterance_index=index, src_lang=src, tgt_lang=tgt,
+                  dialect=utt.dialect if utt.HasField("dialect") else session.dialect, features=features,
+                  features_mask=features_mask(features), audio=utt.audio, audio_s=audio_s,
+                  context_text=session.context.text())
         session.jobs[index] = job
         self.jobs[job.job_id] = job
         self._dispatch(job)
 
-    # ---- dispatch, retries, outcomes ---------------------------------------------------------------
+    def submit_chunk(self, session: Session, chunk: session_pb2.AudioChunk) -> int | None:
+        """Add streamed audio; returns the index of the utterance it sealed, if it sealed one."""
+        try:
+            session.chunks.add(chunk.seq, chunk.audio)
+        except LinguaError as exc:
+            session.chunks.seal()  # drop the broken utterance; the next chunk starts a new one
+            session.send(session_pb2.ServerMessage(error=exc.to_proto()))
+            return None
+        if session.chunk_timer is not None:
+            session.chunk_timer.cancel()
+            session.chunk_timer = None
+        if chunk.is_final:
+            return self.seal_chunks(session)
+        session.chunk_timer = asyncio.get_running_loop().call_later(session.pause_s, self.seal_chunks, session)
+        return None
+
+    def seal_chunks(self, session: Session) -> int | None:
+        session.chunk_timer = None
+        audio = session.chunks.seal()
+        if audio is None or session.closed:
+            return None
+        index = session.last_index + 1
+        session.send(session_pb2.ServerMessage(event=session_pb2.SessionEvent(
+            kind=Kind.KIND_UTTERANCE_SEALED, utterance_index=index,
+            message=f"streamed audio became utterance {index}")))
+        self.submit_utterance(session, session_pb2.Utterance(session_id=session.session_id,
+                                                             utterance_index=index, audio=audio))
+        return index
+
+    # ---- choosing a node -------------------------------------------------------------------------
+
+    def need_of(self, job: Job) -> Need:
+        s = job.session
+        return Need(job.src_lang, job.tgt_lang, job.features_mask, job.dialect, frozenset(job.tried),
+                    s.paired_node_id, s.require_paired_node, s.two_way)
+
+    def eligible(self, node: NodeRecord, need: Need) -> list[str]:
+        """Why `node` cannot take a job with `need` (empty: it can)."""
+        reasons = []
+        if node.state is not NodeState.READY:
+            reasons.append(f"state {node.state.value}" + (f" ({node.state_reason})" if node.state_reason else ""))
+        if node.free_slots <= 0:
+            reasons.append(f"no free slot ({len(node.reserved)}/{node.max_jobs} jobs reserved)")
+        reasons += node.caps.missing_for(need.src, need.tgt)
+        if need.two_way:
+            reasons += [f"two-way: {r}" for r in node.caps.missing_for(need.tgt, need.src)]
+        lacking = node.caps.missing_features(need.features_mask)
+        if lacking:
+            reasons.append(f"lacks feature(s) {', '.join(lacking)}")
+        if node.node_id in need.tried:
+            reasons.append("already tried for this job")
+        return reasons
+
+    def select(self, need: Need) -> tuple[NodeRecord | None, bool]:
+        """The node for `need`, and whether the session's paired node was passed over."""
+        if need.paired_node_id:
+            paired = self.registry.get(need.paired_node_id)
+            if paired is not None and not self.eligible(paired, need):
+                return paired, False
+            if need.require_paired:
+                return None, True
+            return self._pool(need), True
+        return self._pool(need), False
+
+    def _pool(self, need: Need) -> NodeRecord | None:
+        if not need.two_way:
+            return self.index.select(need.src, need.tgt, need.features_mask, need.dialect, need.tried)
+        # Both directions needed: intersect the two capability groups (two-way sessions are few).
+        both = set(self.index.capable_ids(need.src, need.tgt, need.features_mask)) & set(
+            self.index.capable_ids(need.tgt, need.src, need.features_mask))
+        nodes = [n for n in (self.registry.get(i) for i in sorted(both))
+                 if n is not None and not self.eligible(n, need)]
+        return max(nodes, key=lambda n: rank(n, need.tgt, self.settings.strategy, self.settings.weights),
+                   default=None)
 
     def _dispatch(self, job: Job) -> None:
-        node = self.index.select(job.src_lang, job.tgt_lang, job.features_mask, frozenset(job.tried))
+        node, passed_over = self.select(self.need_of(job))
+        self._tell_paired_status(job.session, passed_over)
         if node is None:
             self._no_node(job)
             return
         job.attempt += 1
         job.node_id = node.node_id
         job.tried.add(node.node_id)
-        job.acked = job.started = False
+        job.state = JobState.DISPATCHED
         job.queued_at = None
         node.reserved.add((job.job_id, job.attempt))
         self.index.update(node)
-        timeout_s = (self.settings.job_timeout_base_ms + self.settings.job_timeout_per_audio_s_ms * job.audio_s) / 1000
         job.cancel_timer()
-        job.timer = asyncio.get_running_loop().call_later(timeout_s, self._job_timed_out, job.job_id, job.attempt)
+        job.timer = asyncio.get_running_loop().call_later(
+            self.settings.ack_timeout_ms / 1000, self._attempt_timed_out, job.job_id, job.attempt, "ack")
+        deadline_s = (self.settings.ack_timeout_ms + self._run_timeout_ms(job)) / 1000
+        s = job.session
         self.links[node.node_id].send(node_pb2.SchedulerMessage(job_assign=node_pb2.JobAssign(
-            job_id=job.job_id, attempt_id=job.attempt, session_id=job.session.session_id,
+            job_id=job.job_id, attempt_id=job.attempt, session_id=s.session_id,
             utterance_index=job.utterance_index, src_lang=job.src_lang, tgt_lang=job.tgt_lang,
-            dialect=job.dialect, features=job.features, audio=job.audio,
-            deadline_unix_ms=int((time.time() + timeout_s) * 1000),
-            streaming_asr=job.session.streaming_asr, stream_tts=job.session.stream_tts)))
+            dialect=job.dialect, features=job.features, audio=job.audio, context_text=job.context_text,
+            deadline_unix_ms=int((time.time() + deadline_s) * 1000),
+            streaming_asr=s.streaming_asr, stream_tts=s.stream_tts,
+            mode=session_pb2.SESSION_MODE_TWO_WAY if s.two_way else session_pb2.SESSION_MODE_ONE_WAY,
+            lang_a=s.lang_a, lang_b=s.lang_b)))
         now = time.monotonic()
         if job.attempt == 1:
             job.dispatched_at = now
@@ -363,10 +549,24 @@ class Mesh:
             metrics.DISPATCH_LATENCY.observe(latency)
         self.counters["dispatched"] += 1
 
+    def _tell_paired_status(self, session: Session, passed_over: bool) -> None:
+        if not session.paired_node_id or passed_over == session.paired_unavailable:
+            return
+        session.paired_unavailable = passed_over
+        if not passed_over:
+            kind, text = Kind.KIND_PAIRED_NODE_AVAILABLE, "the paired node takes this session's jobs again"
+        elif session.require_paired_node:
+            kind, text = Kind.KIND_PAIRED_NODE_UNAVAILABLE, "the paired node is unavailable; waiting for it"
+        else:
+            kind, text = Kind.KIND_FALLBACK_TO_POOL, "the paired node is unavailable; using the shared pool"
+        session.send(session_pb2.ServerMessage(event=session_pb2.SessionEvent(
+            kind=kind, node_id=session.paired_node_id, message=text)))
+
     def _no_node(self, job: Job) -> None:
         """No eligible node right now: wait for a slot if some node could run it, else fail."""
-        exclude = frozenset(job.tried)
-        if not self.index.has_capable(job.src_lang, job.tgt_lang, job.features_mask):
+        need = self.need_of(job)
+        waiting_for_paired = need.require_paired and self.registry.get(need.paired_node_id) is not None
+        if not waiting_for_paired and not self.index.has_capable(job.src_lang, job.tgt_lang, job.features_mask):
             if not self.registry.live():
                 self._fail(job, common_pb2.NO_AVAILABLE_NODE, "no inference node is connected; try again later",
                            retry_after_ms=self.settings.retry_after_ms)
@@ -377,7 +577,7 @@ class Mesh:
                 self._fail(job, common_pb2.UNSUPPORTED_LANGUAGE,
                            f"no connected node can translate {job.src_lang}->{job.tgt_lang} speech")
             return
-        if exclude and not self._capable_untried_exists(job):
+        if job.tried and not waiting_for_paired and not self._capable_untried_exists(job):
             self._fail(job, common_pb2.NO_AVAILABLE_NODE,
                        f"no other node can take utterance {job.utterance_index} after {job.attempt} attempt(s)",
                        retry_after_ms=self.settings.retry_after_ms)
@@ -386,6 +586,7 @@ class Mesh:
             self._fail(job, common_pb2.NODE_OVERLOADED, "every capable node is busy and the queue is full",
                        retry_after_ms=self.settings.retry_after_ms)
             return
+        job.state = JobState.QUEUED
         job.queued_at = time.monotonic()
         job.cancel_timer()
         job.timer = asyncio.get_running_loop().call_later(
@@ -394,8 +595,8 @@ class Mesh:
         metrics.QUEUE_DEPTH.set(len(self.waiting))
 
     def _capable_untried_exists(self, job: Job) -> bool:
-        return any(n.node_id not in job.tried and n.caps.can_run(job.src_lang, job.tgt_lang)
-                   and not n.caps.missing_features(job.features_mask) for n in self.registry.live())
+        return any(i not in job.tried and (n := self.registry.get(i)) is not None and n.state is not NodeState.OFFLINE
+                   for i in self.index.capable_ids(job.src_lang, job.tgt_lang, job.features_mask))
 
     def _pump_waiting(self) -> None:
         """Give freed slots to waiting jobs, oldest first."""
@@ -403,12 +604,22 @@ class Mesh:
             job = self.waiting.popleft()
             if job.job_id not in self.jobs or job.queued_at is None:
                 continue
-            node = self.index.select(job.src_lang, job.tgt_lang, job.features_mask, frozenset(job.tried))
+            node, _passed = self.select(self.need_of(job))
             if node is None:
                 self.waiting.append(job)
                 continue
             self._dispatch(job)
         metrics.QUEUE_DEPTH.set(len(self.waiting))
+
+    # ---- timeouts, retries, outcomes ---------------------------------------------------------------
+
+    def _run_timeout_ms(self, job: Job) -> float:
+        return self.settings.job_timeout_base_ms + self.settings.job_timeout_per_audio_s_ms * job.audio_s
+
+    def _arm_run_timeout(self, job: Job) -> None:
+        job.cancel_timer()
+        job.timer = asyncio.get_running_loop().call_later(
+            self._run_timeout_ms(job) / 1000, self._attempt_timed_out, job.job_id, job.attempt, "run")
 
     def _queue_timed_out(self, job_id: str, attempt: int) -> None:
         job = self.jobs.get(job_id)
@@ -419,17 +630,16 @@ class Mesh:
                    f"every capable node stayed busy for {waited:.1f} s; try again later",
                    retry_after_ms=self.settings.retry_after_ms)
 
-    def _job_timed_out(self, job_id: str, attempt: int) -> None:
+    def _attempt_timed_out(self, job_id: str, attempt: int, stage: str) -> None:
         job = self.jobs.get(job_id)
-        if job is None or job.attempt != attempt or job.node_id is None:
+        if job is None or job.attempt != attempt or job.node_id is None or job.queued_at is not None:
             return
-        self._cancel_on_node(job, "job_timeout")
-        node = self.registry.get(job.node_id)
-        if node is not None:
-            node.jobs_failed += 1
+        why = "did not acknowledge the job" if stage == "ack" else "did not finish in time"
+        self._cancel_on_node(job, f"{stage}_timeout")
+        self._job_failed_on(job.node_id)
         self._release(job)
-        self._retry(job, "the node did not answer in time", "timeout",
-                    last_error=make_error(common_pb2.JOB_TIMEOUT, "the node did not answer in time"))
+        self._retry(job, f"node {job.node_id} {why}", f"{stage}_timeout",
+                    last_error=make_error(common_pb2.JOB_TIMEOUT, f"the node {why}"))
 
     def _retry(self, job: Job, why: str, reason: str, last_error: common_pb2.Error | None = None) -> None:
         if job.attempt >= self.settings.max_attempts:
@@ -461,6 +671,7 @@ class Mesh:
     def _drop(self, job: Job) -> None:
         self._release(job)
         job.queued_at = None
+        job.state = JobState.FINISHED
         self.jobs.pop(job.job_id, None)
         job.session.jobs.pop(job.utterance_index, None)
 

@@ -9,8 +9,8 @@ from collections.abc import Callable
 from typing import Any
 
 import grpc
-from lingua.v1 import common_pb2, node_pb2, node_pb2_grpc
 
+from lingua.v1 import common_pb2, node_pb2, node_pb2_grpc
 from lingua_common.errors import LinguaError, make_error
 from scheduler_svc.mesh import Mesh, NodeLink
 
@@ -59,8 +59,10 @@ class NodeServicer(node_pb2_grpc.NodeServiceServicer):
                 if handler is not None:
                     handler(link.node_id, getattr(msg, kind))
                 elif kind == "pairing_code_request":
-                    link.send(node_pb2.SchedulerMessage(error=make_error(
-                        common_pb2.INVALID_MESSAGE, "pairing is not enabled on this scheduler yet")))
+                    try:
+                        self.mesh.pairing_requested(link.node_id)
+                    except LinguaError as exc:
+                        link.send(node_pb2.SchedulerMessage(error=exc.to_proto()))
         finally:
             self.mesh.node_disconnected(link)
             writer.cancel()

@@ -27,6 +27,8 @@ class NodeCaps:
     tts_cross_lingual: frozenset[str] = frozenset()
     # Bit i set when FEATURE_NAMES[i] is supported.
     features_mask: int = 0
+    # Dialects the node's models name (e.g. "en-GB", "yue"); an exact match earns a bonus.
+    dialects: frozenset[str] = frozenset()
 
     @property
     def tts_languages(self) -> frozenset[str]:

@@ -26,6 +26,10 @@ class ReorderBuffer(Generic[T]):
     def pending(self) -> int:
         return len(self._ready)
 
+    def holds(self, index: int) -> bool:
+        """Whether an outcome for `index` was already accepted (delivered or waiting)."""
+        return index < self.next_index or index in self._ready
+
     def offer(self, index: int, outcome: T) -> list[T] | None:
         """Add an outcome; returns what is now deliverable in order, or None if it was dropped."""
         if index < self.next_index or index in self._ready:

@@ -5,7 +5,6 @@ from __future__ import annotations
 import logging
 
 from lingua.v1 import admin_pb2, admin_pb2_grpc, node_pb2, node_pb2_grpc, session_pb2, session_pb2_grpc
-
 from lingua_common.grpc_server import ServiceServer, start_metrics, wait_for_signal
 from scheduler_svc.admin_servicer import AdminServicer
 from scheduler_svc.config import SchedulerSettings

@@ -4,11 +4,12 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import time
 from typing import Any, TypeAlias
 
 import grpc
-from lingua.v1 import common_pb2, session_pb2, session_pb2_grpc
 
+from lingua.v1 import common_pb2, session_pb2, session_pb2_grpc
 from lingua_common.errors import LinguaError, abort, make_error
 from scheduler_svc.mesh import Mesh
 from scheduler_svc.sessions import Session
@@ -17,9 +18,19 @@ from scheduler_svc.sessions import Session
 Context: TypeAlias = Any
 
 
+def client_key(context: Context, request: session_pb2.OpenSessionRequest) -> str:
+    """Who is asking, for throttling pairing attempts: the tenant, else the peer's address."""
+    if request.tenant_id:
+        return f"tenant:{request.tenant_id}"
+    peer: str = context.peer() or ""
+    return peer.rsplit(":", 1)[0] if peer.count(":") > 1 else peer
+
+
 class SessionServicer(session_pb2_grpc.SessionServiceServicer):
     def __init__(self, mesh: Mesh) -> None:
         self.mesh = mesh
+
+    # ---- native clients: one bidi stream per session -----------------------------------------------
 
     async def Converse(self, request_iterator: Any, context: Context) -> None:
         session: Session | None = None
@@ -36,32 +47,32 @@ class SessionServicer(session_pb2_grpc.SessionServiceServicer):
                             common_pb2.INVALID_SESSION, "open the session first: send `open` as the first message")))
                         continue
                     try:
-                        session = self.mesh.open_session(msg.open)
+                        session = self.mesh.open_session(msg.open, client_key(context, msg.open))
                     except LinguaError as exc:
                         await context.write(session_pb2.ServerMessage(error=exc.to_proto()))
                         continue
+                    session.subscribers = 1
                     session.send(self.mesh.opened_message(session))
                     writer = asyncio.get_running_loop().create_task(_pump(session, context))
                 elif kind == "utterance":
                     self.mesh.submit_utterance(session, msg.utterance)
+                elif kind == "audio_chunk":
+                    self.mesh.submit_chunk(session, msg.audio_chunk)
                 elif kind == "heartbeat":
                     session.send(session_pb2.ServerMessage(heartbeat=session_pb2.ServerHeartbeat(
-                        timestamp_ms=_now_ms())))
+                        timestamp_ms=int(time.time() * 1000))))
                 elif kind == "close":
+                    self.mesh.seal_chunks(session)
                     self.mesh.close_session(session, msg.close.reason or "client closed")
                     if writer is not None:
                         await writer
                     await context.write(session_pb2.ServerMessage(
                         closed=session_pb2.CloseSessionResponse(session_id=session.session_id)))
                     return
-                elif kind == "open":
-                    session.send(session_pb2.ServerMessage(error=make_error(
-                        common_pb2.INVALID_MESSAGE, "this stream already has a session; open a new stream")))
                 else:
                     session.send(session_pb2.ServerMessage(error=make_error(
                         common_pb2.INVALID_MESSAGE,
-                        f"message kind {kind!r} is not accepted on this stream (audio_chunk arrives with "
-                        "streaming sessions; send whole `utterance`s)")))
+                        f"message kind {kind!r} is not accepted now (this stream already has a session)")))
         finally:
             if session is not None:
                 self.mesh.close_session(session, "stream ended")
@@ -70,16 +81,81 @@ class SessionServicer(session_pb2_grpc.SessionServiceServicer):
                 with contextlib.suppress(asyncio.CancelledError):
                     await writer
 
+    # ---- grpc-web clients: unary calls plus a server stream -----------------------------------------
+
+    async def OpenSession(self, request: session_pb2.OpenSessionRequest,
+                          context: Context) -> session_pb2.OpenSessionResponse:
+        if request.resume_session_id:
+            try:
+                session = self.mesh.find_session(request.resume_session_id, request.resume_token)
+            except LinguaError as exc:
+                await abort(context, exc.to_proto())
+                raise AssertionError("unreachable") from None
+            return self.mesh.opened(session)
+        try:
+            session = self.mesh.open_session(request, client_key(context, request))
+        except LinguaError as exc:
+            await abort(context, exc.to_proto())
+            raise AssertionError("unreachable") from None
+        self.mesh.arm_idle_timeout(session)
+        return self.mesh.opened(session)
+
+    async def PushAudio(self, request: session_pb2.PushAudioRequest, context: Context) -> session_pb2.PushAudioResponse:
+        kind = request.WhichOneof("kind")
+        item = request.utterance if kind == "utterance" else request.audio_chunk
+        try:
+            if kind is None:
+                raise LinguaError(common_pb2.INVALID_MESSAGE, "PushAudio needs an `utterance` or an `audio_chunk`")
+            session = self.mesh.find_session(item.session_id)
+        except LinguaError as exc:
+            await abort(context, exc.to_proto())
+            raise AssertionError("unreachable") from None
+        response = session_pb2.PushAudioResponse(accepted=True)
+        if kind == "utterance":
+            self.mesh.submit_utterance(session, request.utterance)
+            response.utterance_index = request.utterance.utterance_index
+        else:
+            sealed = self.mesh.submit_chunk(session, request.audio_chunk)
+            if sealed is not None:
+                response.utterance_index = sealed
+        return response
+
+    async def Subscribe(self, request: session_pb2.SubscribeRequest, context: Context) -> None:
+        try:
+            session = self.mesh.find_session(request.session_id, request.resume_token)
+        except LinguaError as exc:
+            await abort(context, exc.to_proto())
+            return
+        self.mesh.subscribed(session)
+        try:
+            await _pump(session, context)
+        finally:
+            self.mesh.unsubscribed(session)
+
+    async def CloseSession(self, request: session_pb2.CloseSessionRequest,
+                           context: Context) -> session_pb2.CloseSessionResponse:
+        try:
+            session = self.mesh.find_session(request.session_id)
+        except LinguaError as exc:
+            await abort(context, exc.to_proto())
+            raise AssertionError("unreachable") from None
+        self.mesh.seal_chunks(session)
+        self.mesh.close_session(session, request.reason or "client closed")
+        return session_pb2.CloseSessionResponse(session_id=session.session_id)
+
+    # ---- one-shot ------------------------------------------------------------------------------
+
     async def Translate(self, request: session_pb2.TranslateRequest, context: Context) -> session_pb2.TranslateResponse:
         open_req = session_pb2.OpenSessionRequest(
             src_lang=request.src_lang or "en", tgt_lang=request.tgt_lang or "en", dialect=request.dialect,
             features=request.features, pairing_code=request.pairing_code, tenant_id=request.tenant_id,
             platform="unary")
         try:
-            session = self.mesh.open_session(open_req)
+            session = self.mesh.open_session(open_req, client_key(context, open_req))
         except LinguaError as exc:
             await abort(context, exc.to_proto())
             raise AssertionError("unreachable") from None
+        session.subscribers = 1
         try:
             self.mesh.submit_utterance(session, session_pb2.Utterance(
                 session_id=session.session_id, utterance_index=0, audio=request.audio))
@@ -98,14 +174,9 @@ class SessionServicer(session_pb2_grpc.SessionServiceServicer):
 
 
 async def _pump(session: Session, context: Context) -> None:
+    """Write the session's outgoing messages to a stream until the session closes."""
     while True:
         msg = await session.outbox.get()
         if msg is None:
             return
         await context.write(msg)
-
-
-def _now_ms() -> int:
-    import time
-
-    return int(time.time() * 1000)

@@ -7,7 +7,6 @@ import re
 import wave
 
 from lingua.v1 import common_pb2
-
 from lingua_common.errors import LinguaError
 
 _LANG = re.compile(r"^[a-z]{2,3}(-[A-Za-z0-9]{2,8})?$")

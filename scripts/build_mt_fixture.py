@@ -1,7 +1,7 @@
 #!/usr/bin/env python3
 """Build the tiny bundled "phrasebook" M2M100 MT model (en<->fr) used by tests and demos.
 
-No real M2M100 weights can be downloaded in this project, so we train a ~0.7 M parameter M2M100
+No real M2M100 weights can be downloaded in this project, so we train a ~0.9 M parameter M2M100
 from scratch on scripts/mt_fixture/phrasebook_en_fr.tsv until it reproduces every pair, convert
 it to CTranslate2 (int8) and write it to node_svc/bundled/phrasebook_m2m100/.
 It translates its training sentences and nothing else.
@@ -56,19 +56,18 @@ VERSION = "1.0.0"
 SEED = 1234
 # fairseq dictionary layout used by M2M100: 4 specials, then the SentencePiece pieces.
 SPECIALS = ("<s>", "<pad>", "</s>", "<unk>")
-ENCODER_SIZE = 400  # specials + BPE pieces
 NUM_MADEUP_WORDS = 8  # M2M100 pads its vocabulary with "madeupword0..7"
 LANG_CODES: list[str] = list(FAIRSEQ_LANGUAGE_CODES["m2m100"])  # the real 100 M2M100 languages
 LANG_TOKENS = [f"__{code}__" for code in LANG_CODES]
 DESCRIPTION = (
-    "Demo/test model only: a tiny M2M100 (about 0.7 M parameters) trained from scratch on a "
-    "phrasebook of about 440 everyday English/French sentences. It translates its training "
+    "Demo/test model only: a tiny M2M100 (under 1 M parameters) trained from scratch on a "
+    "phrasebook of {n} everyday English/French sentence pairs. It translates its training "
     "sentences (any casing/punctuation) and nothing else; any other input gives garbage. "
     "Use a real M2M100 checkpoint for actual translation."
 )
 README = f"""# phrasebook_m2m100 — demo/test MT model (en↔fr)
 
-**This is not a real translation model.** It is a tiny M2M100 (~0.7 M parameters, int8
+**This is not a real translation model.** It is a tiny M2M100 (<1 M parameters, int8
 CTranslate2) trained from scratch on the phrasebook
 `scripts/mt_fixture/phrasebook_en_fr.tsv`. It translates the sentences of that phrasebook in
 both directions (en→fr, fr→en), also when they arrive lowercased, without punctuation or with
@@ -117,14 +116,14 @@ def load_phrasebook(path: Path) -> list[tuple[str, str]]:
     return pairs
 
 
-def train_sentencepiece(texts: list[str], out_dir: Path) -> spm.SentencePieceProcessor:
+def train_sentencepiece(texts: list[str], out_dir: Path, encoder_size: int) -> spm.SentencePieceProcessor:
     # sentence_iterator + model_writer keep file paths out of the model proto (reproducibility).
     buf = io.BytesIO()
     spm.SentencePieceTrainer.train(
         sentence_iterator=iter(texts),
         model_writer=buf,
         model_type="bpe",
-        vocab_size=ENCODER_SIZE - len(SPECIALS) + 1,  # + spm's own <unk>, mapped onto ours
+        vocab_size=encoder_size - len(SPECIALS) + 1,  # + spm's own <unk>, mapped onto ours
         character_coverage=1.0,
         unk_id=0,
         bos_id=-1,
@@ -139,14 +138,14 @@ def train_sentencepiece(texts: list[str], out_dir: Path) -> spm.SentencePiecePro
     return spm.SentencePieceProcessor(model_file=str(out_dir / SPM_NAME))
 
 
-def build_tokenizer(sp: spm.SentencePieceProcessor, out_dir: Path) -> M2M100Tokenizer:
+def build_tokenizer(sp: spm.SentencePieceProcessor, out_dir: Path, encoder_size: int) -> M2M100Tokenizer:
     vocab = {tok: i for i, tok in enumerate(SPECIALS)}
     for piece_id in range(sp.get_piece_size()):
         piece = sp.id_to_piece(piece_id)
         if piece_id != sp.unk_id():
             vocab[piece] = len(vocab)
-    if len(vocab) != ENCODER_SIZE:
-        raise SystemExit(f"vocabulary has {len(vocab)} entries, expected {ENCODER_SIZE}")
+    if len(vocab) != encoder_size:
+        raise SystemExit(f"vocabulary has {len(vocab)} entries, expected {encoder_size}")
     (out_dir / "vocab.json").write_text(json.dumps(vocab, ensure_ascii=False, indent=1), encoding="utf-8")
     # M2M100Tokenizer registers none of the __xx__ tokens unless they are passed explicitly; the
     # CT2 converter then builds a 408-entry vocabulary for a 508-row embedding and fails.
@@ -157,7 +156,7 @@ def build_tokenizer(sp: spm.SentencePieceProcessor, out_dir: Path) -> M2M100Toke
         num_madeup_words=NUM_MADEUP_WORDS,
     )
     for token in LANG_TOKENS:
-        if tok.convert_tokens_to_ids(token) < ENCODER_SIZE:
+        if tok.convert_tokens_to_ids(token) < encoder_size:
             raise SystemExit(f"language token {token} not registered")
     return tok
 
@@ -219,7 +218,7 @@ def train(
 ) -> M2M100ForConditionalGeneration:
     torch.manual_seed(SEED)
     config = M2M100Config(
-        vocab_size=ENCODER_SIZE + len(LANG_TOKENS) + NUM_MADEUP_WORDS,
+        vocab_size=tok.vocab_size + len(LANG_TOKENS) + NUM_MADEUP_WORDS,
         d_model=128,
         encoder_layers=2,
         decoder_layers=2,
@@ -228,7 +227,7 @@ def train(
         encoder_ffn_dim=256,
         decoder_ffn_dim=256,
         max_position_embeddings=256,
-        dropout=0.1,
+        dropout=args.dropout,
         attention_dropout=0.0,
         encoder_layerdrop=0.0,
         decoder_layerdrop=0.0,
@@ -282,9 +281,11 @@ def write_manifest(out_dir: Path, n_pairs: int) -> None:
         # The model was trained on normalize_asr() keys as well as canonical text; the
         # translator normalises every input this way (see node_svc/engines/mt.py).
         "source_normalization": "asr",
+        # Greedy: beam search with length normalisation drops letters of rare words (measured).
+        "beam_size": 1,
         "training_pairs": n_pairs,
         "license": "Apache-2.0",
-        "description": DESCRIPTION,
+        "description": DESCRIPTION.format(n=n_pairs),
     }
     (out_dir / MANIFEST_NAME).write_text(json.dumps(manifest, ensure_ascii=False, indent=2) + "\n", encoding="utf-8")
     (out_dir / "README.md").write_text(README, encoding="utf-8")
@@ -336,6 +337,8 @@ def main() -> int:
     parser.add_argument("--steps", type=int, default=2000)
     parser.add_argument("--batch-size", type=int, default=32)
     parser.add_argument("--lr", type=float, default=3e-3)
+    parser.add_argument("--dropout", type=float, default=0.0)
+    parser.add_argument("--vocab-size", type=int, default=1600, help="specials + BPE pieces, without languages")
     args = parser.parse_args()
 
     t_start = time.monotonic()
@@ -353,8 +356,8 @@ def main() -> int:
         hf_dir = args.hf_out if args.hf_out is not None else Path(tmp) / "hf"
         hf_dir.mkdir(parents=True, exist_ok=True)
         spm_texts = [t for en, fr in pairs for t in (en, fr, normalize_asr(en, "en"), normalize_asr(fr, "fr"))]
-        sp = train_sentencepiece(spm_texts, hf_dir)
-        tok = build_tokenizer(sp, hf_dir)
+        sp = train_sentencepiece(spm_texts, hf_dir, args.vocab_size)
+        tok = build_tokenizer(sp, hf_dir, args.vocab_size)
         examples = encode_examples(tok, pairs)
         log(f"sentencepiece BPE: {sp.get_piece_size()} pieces; {len(examples)} training examples "
             f"(en->fr and fr->en, canonical + normalised sources)")

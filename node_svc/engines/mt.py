@@ -7,7 +7,7 @@ A model directory holds the CTranslate2 files (model.bin, config.json, shared_vo
 the SentencePiece model `sentencepiece.bpe.model` and a `lingua_model.json` manifest:
 
     {"model_id": ..., "version": ..., "kind": "mt", "language_pairs": [["en", "fr"], ...],
-     "source_normalization": "basic" | "asr", ...}
+     "source_normalization": "basic" | "asr", "beam_size": 2, ...}
 
 M2M100 input format: `__src__ <pieces> </s>`; the target language is forced by decoding with
 `target_prefix=[["__tgt__"]]`, and that first token is dropped from the hypothesis.
@@ -117,7 +117,7 @@ class M2M100Translator:
         intra_threads: int = 1,
         inter_threads: int = 1,
         device: str = "cpu",
-        beam_size: int = 2,
+        beam_size: int | None = None,
     ) -> None:
         self.model_dir = Path(model_dir)
         manifest = _load_manifest(self.model_dir)
@@ -132,7 +132,12 @@ class M2M100Translator:
         self._normalization: str = str(manifest.get("source_normalization", "basic"))
         if self._normalization not in ("basic", "asr"):
             raise ValueError(f"unknown source_normalization {self._normalization!r}")
-        self._beam_size = beam_size
+        # Beam search with length normalisation can trade a confident word for a shorter
+        # hypothesis; a memorising model like the phrasebook decodes best greedily (beam 1), so
+        # the manifest may pin it. Real models default to a small beam.
+        self._beam_size = int(beam_size if beam_size is not None else manifest.get("beam_size", 2))
+        if self._beam_size < 1:
+            raise ValueError(f"beam_size must be >= 1, got {self._beam_size}")
         self._sp = spm.SentencePieceProcessor(model_file=str(self.model_dir / SPM_NAME))
         # Loaded once; compute_type "default" keeps the int8 weights the model was saved with.
         self._translator = ctranslate2.Translator(

@@ -160,9 +160,7 @@ class PiperTts:
         family = raw_config.get("language", {}).get("family") or config.espeak_voice
         self.native_languages: list[str] = [normalize_language(str(family))]
         self._espeak_voices = espeak_languages(ESPEAK_DATA_DIR)
-        self.cross_lingual_languages: list[str] = [
-            c for c in self._espeak_voices if c not in self.native_languages
-        ]
+        self.cross_lingual_languages: list[str] = [c for c in self._espeak_voices if c not in self.native_languages]
         self._voices: dict[str, PiperVoice] = {lang: self._voice for lang in self.native_languages}
         self._lock = threading.Lock()
 

@@ -7,8 +7,8 @@ import contextlib
 from collections.abc import AsyncIterator
 
 import grpc
-from lingua.v1 import common_pb2, session_pb2, session_pb2_grpc
 
+from lingua.v1 import common_pb2, session_pb2, session_pb2_grpc
 from lingua_common.audio import encode_wav
 from node_svc.agent import NodeAgent
 from node_svc.config import NodeSettings
@@ -19,7 +19,9 @@ from scheduler_svc.server import SchedulerServer
 
 @contextlib.asynccontextmanager
 async def running_scheduler(**overrides: object) -> AsyncIterator[SchedulerServer]:
-    settings = SchedulerSettings(host="127.0.0.1", port=0, metrics_port=0, metrics_host="127.0.0.1")
+    # Short heartbeats so new nodes become ready (2 healthy heartbeats) quickly.
+    settings = SchedulerSettings(host="127.0.0.1", port=0, metrics_port=0, metrics_host="127.0.0.1",
+                                 heartbeat_interval_ms=300)
     for key, value in overrides.items():
         setattr(settings, key, value)
     server = SchedulerServer(settings)
@@ -36,7 +38,7 @@ async def running_node(address: str, pipeline: Pipeline, max_jobs: int = 1,
     agent = NodeAgent(NodeSettings(scheduler=address, max_concurrent_jobs=max_jobs, display_name=name,
                                    reconnect_initial_ms=100, drain_grace_s=2), pipeline)
     task = asyncio.create_task(agent.run())
-    await asyncio.wait_for(agent.connected.wait(), 30)
+    await asyncio.wait_for(agent.ready.wait(), 30)
     try:
         yield agent
     finally:

@@ -18,6 +18,8 @@ from node_svc.engines.mt import (
     normalize_asr,
 )
 
+pytestmark = pytest.mark.models
+
 REPO = Path(__file__).resolve().parents[2]
 PHRASEBOOK = REPO / "scripts" / "mt_fixture" / "phrasebook_en_fr.tsv"
 

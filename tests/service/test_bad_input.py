@@ -6,8 +6,8 @@ import os
 
 import grpc
 import pytest
-from lingua.v1 import common_pb2, session_pb2, session_pb2_grpc
 
+from lingua.v1 import common_pb2, session_pb2, session_pb2_grpc
 from lingua_common.errors import error_from_rpc
 from tests.helpers.mesh import (
     Conversation,

@@ -9,8 +9,8 @@ import sys
 
 import grpc
 import pytest
-from lingua.v1 import admin_pb2, admin_pb2_grpc
 
+from lingua.v1 import admin_pb2, admin_pb2_grpc
 from tests.helpers.mesh import (
     Conversation,
     outcome_index,

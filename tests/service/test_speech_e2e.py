@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import grpc
 import pytest
-from lingua.v1 import session_pb2, session_pb2_grpc
 
+from lingua.v1 import session_pb2, session_pb2_grpc
 from tests.helpers.mesh import Conversation, running_node, running_scheduler, speech_wav, wav_audio
 from tests.helpers.phrasebook import SPEECH_SENTENCES, phrasebook
 from tests.helpers.wer import word_error_rate

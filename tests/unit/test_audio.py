@@ -8,6 +8,7 @@ import av
 import numpy as np
 import pytest
 import soundfile as sf
+from av.audio.stream import AudioStream
 
 from lingua_common.audio import (
     AudioDecodeError,
@@ -46,6 +47,7 @@ def encode_with_av(x: np.ndarray, rate: int, container: str, codec: str) -> byte
     buf = io.BytesIO()
     with av.open(buf, mode="w", format=container) as out:
         stream = out.add_stream(codec, rate=rate)
+        assert isinstance(stream, AudioStream)
         stream.layout = "mono"
         fmt = stream.codec_context.format.name
         resampler = av.AudioResampler(format=fmt, layout="mono", rate=rate)

@@ -2,9 +2,12 @@ from __future__ import annotations
 
 import random
 
+import pytest
+
 from lingua_common.features import mask_of
 from scheduler_svc.index import CapabilityIndex
 from scheduler_svc.registry import NodeCaps, NodeRecord, NodeRegistry, NodeState
+from scheduler_svc.scoring import rank
 
 EN_FR = NodeCaps(frozenset({"en"}), frozenset({("en", "fr")}), frozenset({"en"}), frozenset({"fr"}))
 EN_FR_NATIVE = NodeCaps(frozenset({"en"}), frozenset({("en", "fr")}), frozenset({"en", "fr"}), frozenset())
@@ -68,23 +71,32 @@ def test_languages_and_features_must_match() -> None:
     assert not index.has_capable("en", "fr", mask_of(["voice_cloning"]))
 
 
-def test_native_voice_is_preferred_over_cross_lingual() -> None:
+def test_native_voice_bonus_against_load() -> None:
     registry, index = setup()
     make(registry, index, "a-cross")
-    make(registry, index, "z-native", caps=EN_FR_NATIVE, busy=2)
+    native = make(registry, index, "z-native", caps=EN_FR_NATIVE, busy=1)
+    # 1 of 4 slots busy: load 2.25 + capacity 0.75 + native 2 beats load 3 + capacity 1.
     assert index.select("en", "fr", 0).node_id == "z-native"  # type: ignore[union-attr]
+    native.reserved |= {("x", 1), ("y", 1)}
+    index.update(native)
+    # 3 of 4 busy: 0.75 + 0.25 + 2 loses to the idle cross-lingual node.
+    assert index.select("en", "fr", 0).node_id == "a-cross"  # type: ignore[union-attr]
 
 
-def test_matches_a_full_scan_under_random_load_changes() -> None:
-    registry, index = setup()
+@pytest.mark.parametrize("strategy", ["composite", "least_connections"])
+def test_matches_a_full_scan_under_random_load_changes(strategy: str) -> None:
+    registry = NodeRegistry()
+    index = CapabilityIndex(registry, strategy=strategy)
     rng = random.Random(7)
     nodes = [make(registry, index, f"n{i:03d}", max_jobs=4, busy=rng.randrange(5)) for i in range(200)]
     for _ in range(2000):
         node = rng.choice(nodes)
         node.reserved = {(f"j{i}", 1) for i in range(rng.randrange(5))}
+        node.usage.cpu_percent = rng.choice([0.0, 25.0, 50.0, 90.0])
         if rng.random() < 0.05:
             node.state = rng.choice(list(NodeState))
         index.update(node)
-        expected = min((n for n in nodes if n.accepts_jobs()), key=lambda n: (n.load, n.node_id), default=None)
+        eligible = sorted((n for n in nodes if n.accepts_jobs()), key=lambda n: n.node_id)
+        expected = max(eligible, key=lambda n: rank(n, "fr", strategy, index.weights), default=None)
         got = index.select("en", "fr", 0)
         assert (got and got.node_id) == (expected and expected.node_id)

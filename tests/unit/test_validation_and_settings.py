@@ -4,8 +4,8 @@ import io
 import wave
 
 import pytest
-from lingua.v1 import common_pb2
 
+from lingua.v1 import common_pb2
 from lingua_common.errors import LinguaError
 from lingua_common.settings import load_settings
 from scheduler_svc.config import SchedulerSettings

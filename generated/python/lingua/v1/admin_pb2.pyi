@@ -141,7 +141,7 @@ class GetStatsRequest(_message.Message):
     def __init__(self) -> None: ...
 
 class GetStatsResponse(_message.Message):
-    __slots__ = ("nodes_total", "nodes_by_state", "sessions_active", "jobs_dispatched", "jobs_completed", "jobs_failed", "jobs_in_flight", "queue_depth", "dispatch_latency_p50_ms", "dispatch_latency_p99_ms", "uptime_s", "jobs_redispatched", "results_timed_out")
+    __slots__ = ("nodes_total", "nodes_by_state", "sessions_active", "jobs_dispatched", "jobs_completed", "jobs_failed", "jobs_in_flight", "queue_depth", "dispatch_latency_p50_ms", "dispatch_latency_p99_ms", "uptime_s", "jobs_redispatched", "results_timed_out", "pairing_codes_live", "jobs_stale_results", "dispatch_latency_p90_ms")
     class NodesByStateEntry(_message.Message):
         __slots__ = ("key", "value")
         KEY_FIELD_NUMBER: _ClassVar[int]
@@ -162,6 +162,9 @@ class GetStatsResponse(_message.Message):
     UPTIME_S_FIELD_NUMBER: _ClassVar[int]
     JOBS_REDISPATCHED_FIELD_NUMBER: _ClassVar[int]
     RESULTS_TIMED_OUT_FIELD_NUMBER: _ClassVar[int]
+    PAIRING_CODES_LIVE_FIELD_NUMBER: _ClassVar[int]
+    JOBS_STALE_RESULTS_FIELD_NUMBER: _ClassVar[int]
+    DISPATCH_LATENCY_P90_MS_FIELD_NUMBER: _ClassVar[int]
     nodes_total: int
     nodes_by_state: _containers.ScalarMap[str, int]
     sessions_active: int
@@ -175,7 +178,10 @@ class GetStatsResponse(_message.Message):
     uptime_s: float
     jobs_redispatched: int
     results_timed_out: int
-    def __init__(self, nodes_total: _Optional[int] = ..., nodes_by_state: _Optional[_Mapping[str, int]] = ..., sessions_active: _Optional[int] = ..., jobs_dispatched: _Optional[int] = ..., jobs_completed: _Optional[int] = ..., jobs_failed: _Optional[int] = ..., jobs_in_flight: _Optional[int] = ..., queue_depth: _Optional[int] = ..., dispatch_latency_p50_ms: _Optional[float] = ..., dispatch_latency_p99_ms: _Optional[float] = ..., uptime_s: _Optional[float] = ..., jobs_redispatched: _Optional[int] = ..., results_timed_out: _Optional[int] = ...) -> None: ...
+    pairing_codes_live: int
+    jobs_stale_results: int
+    dispatch_latency_p90_ms: float
+    def __init__(self, nodes_total: _Optional[int] = ..., nodes_by_state: _Optional[_Mapping[str, int]] = ..., sessions_active: _Optional[int] = ..., jobs_dispatched: _Optional[int] = ..., jobs_completed: _Optional[int] = ..., jobs_failed: _Optional[int] = ..., jobs_in_flight: _Optional[int] = ..., queue_depth: _Optional[int] = ..., dispatch_latency_p50_ms: _Optional[float] = ..., dispatch_latency_p99_ms: _Optional[float] = ..., uptime_s: _Optional[float] = ..., jobs_redispatched: _Optional[int] = ..., results_timed_out: _Optional[int] = ..., pairing_codes_live: _Optional[int] = ..., jobs_stale_results: _Optional[int] = ..., dispatch_latency_p90_ms: _Optional[float] = ...) -> None: ...
 
 class ExplainDispatchRequest(_message.Message):
     __slots__ = ("src_lang", "tgt_lang", "dialect", "features", "tenant_id", "paired_node_id")

@@ -1,0 +1,681 @@
+#!/usr/bin/env python3
+"""Scheduler dispatch latency (utterance in -> JobAssign on a node stream) with many nodes registered.
+
+For each size N (default 10, 1,000 and 10,000) this script:
+
+1. starts a real SchedulerServer in this process (ephemeral port, no metrics endpoint), and a raw
+   grpc.aio relay (generic handlers on bytes, no scheduling logic) in a process of its own, so the
+   scheduler's periodic work (heartbeats, expiry scans) does not delay the baseline;
+2. spawns a load-generator process that holds N fake node streams on each of them
+   (NodeService.Connect over one channel per --streams-per-channel streams). Mesh nodes register
+   with en->fr capabilities and max_concurrent_jobs 4, heartbeat at the interval the scheduler
+   asks for, and answer every JobAssign at once with job_ack + a successful JobResult; relay
+   nodes answer every forwarded message with one reply;
+3. spawns a client process that opens a Converse session and a relay stream and sends
+   --utterances small PCM16 utterances to each, alternating mesh/relay, one in flight per worker;
+4. computes latency = (node receive time) - (client send time), both `time.monotonic_ns()`
+   (CLOCK_MONOTONIC is system-wide on Linux, so stamps from different processes compare), and
+   reads the scheduler's own view from SchedulerAdmin.GetStats.
+
+Every process calls gc.freeze() after its setup. These are measurements, not tests: nothing here
+fails on a slow number; the targets are only printed next to the results.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import collections
+import contextlib
+import gc
+import json
+import math
+import multiprocessing as mp
+import platform
+import sys
+import time
+from collections.abc import Callable, Sequence
+from dataclasses import asdict, dataclass, field
+from multiprocessing.connection import Connection
+from pathlib import Path
+from typing import Any
+
+import grpc
+import numpy as np
+import psutil
+
+REPO = Path(__file__).resolve().parents[1]
+if str(REPO) not in sys.path:
+    sys.path.insert(0, str(REPO))
+
+from lingua.v1 import (  # noqa: E402
+    admin_pb2,
+    admin_pb2_grpc,
+    common_pb2,
+    node_pb2,
+    node_pb2_grpc,
+    session_pb2,
+    session_pb2_grpc,
+)
+from lingua_common.grpc_server import channel_options, server_options  # noqa: E402
+
+# Targets from the issue: scheduler dispatch p99 by number of registered nodes.
+TARGETS_P99_MS: tuple[tuple[int, float], ...] = ((1_000, 2.0), (10_000, 5.0))
+RELAY_SERVICE = "lingua.bench.Relay"
+Key = tuple[str, int]  # (session id, utterance index)
+MiB = 1024 * 1024
+
+
+def target_for(nodes: int) -> float | None:
+    for limit, p99_ms in TARGETS_P99_MS:
+        if nodes <= limit:
+            return p99_ms
+    return None
+
+
+def local_channel(port: int) -> grpc.aio.Channel:
+    # A local subchannel pool gives every channel its own TCP connection (the global pool would
+    # share one connection between all channels with the same target and arguments).
+    options = [*channel_options(), ("grpc.use_local_subchannel_pool", 1)]
+    return grpc.aio.insecure_channel(f"127.0.0.1:{port}", options=options)
+
+
+# ---- the baseline: a relay with no logic ----------------------------------------------------------
+
+
+class _RelayNode:
+    def __init__(self) -> None:
+        self.outbox: asyncio.Queue[bytes | None] = asyncio.Queue()
+        # Where each reply of this node goes: the client outbox of each forwarded message, in order.
+        self.reply_to: collections.deque[asyncio.Queue[bytes | None]] = collections.deque()
+
+
+class Relay:
+    """Forwards every client message (raw bytes) to the next node stream, and its reply back.
+
+    Same shape as the scheduler's servicers (explicit read(), an outbox queue and a writer task per
+    stream) but no parsing, validation, selection or bookkeeping.
+    """
+
+    def __init__(self) -> None:
+        self.server = grpc.aio.server(options=server_options())
+        self.nodes: list[_RelayNode] = []
+        self._next = 0
+        self.server.add_generic_rpc_handlers((grpc.method_handlers_generic_handler(RELAY_SERVICE, {
+            "Client": grpc.stream_stream_rpc_method_handler(self._client),
+            "Node": grpc.stream_stream_rpc_method_handler(self._node),
+        }),))
+
+    async def start(self) -> int:
+        port = int(self.server.add_insecure_port("127.0.0.1:0"))
+        await self.server.start()
+        return port
+
+    async def stop(self) -> None:
+        await self.server.stop(0.5)
+
+    async def _client(self, _requests: Any, context: grpc.aio.ServicerContext) -> None:  # type: ignore[type-arg]
+        outbox: asyncio.Queue[bytes | None] = asyncio.Queue()
+        writer = asyncio.create_task(_pump(outbox, context))
+        try:
+            while (msg := await context.read()) is not grpc.aio.EOF:
+                node = self.nodes[self._next % len(self.nodes)]
+                self._next += 1
+                node.reply_to.append(outbox)
+                node.outbox.put_nowait(msg)
+        finally:
+            writer.cancel()
+
+    async def _node(self, _requests: Any, context: grpc.aio.ServicerContext) -> None:  # type: ignore[type-arg]
+        node = _RelayNode()
+        writer = asyncio.create_task(_pump(node.outbox, context))
+        node.outbox.put_nowait(b"")  # "connected", so the load generator knows the stream is up
+        self.nodes.append(node)
+        try:
+            while (msg := await context.read()) is not grpc.aio.EOF:
+                if node.reply_to:
+                    node.reply_to.popleft().put_nowait(msg)
+        finally:
+            self.nodes.remove(node)
+            writer.cancel()
+
+
+def relay_main(conn: Connection) -> None:
+    """Process entry: run the relay and obey "port", "freeze" and "stop" on `conn`."""
+
+    async def serve() -> None:
+        relay = Relay()
+        port = await relay.start()
+        while True:
+            cmd = (await asyncio.to_thread(conn.recv))[0]
+            if cmd == "port":
+                conn.send(("ok", port))
+            elif cmd == "freeze":
+                gc.collect()
+                gc.freeze()
+                conn.send(("ok",))
+            elif cmd == "stop":
+                await relay.stop()
+                conn.send(("ok",))
+                return
+
+    asyncio.run(serve())
+
+
+async def _pump(outbox: asyncio.Queue[bytes | None], context: grpc.aio.ServicerContext) -> None:  # type: ignore[type-arg]
+    while (msg := await outbox.get()) is not None:
+        await context.write(msg)
+
+
+# ---- load generator process: N fake nodes on the scheduler and N on the relay --------------------
+
+
+def _register_message() -> node_pb2.NodeRegister:
+    return node_pb2.NodeRegister(
+        version="bench", platform="bench", display_name="fake",
+        installed_models=[
+            node_pb2.InstalledModel(model_id="asr", kind=node_pb2.MODEL_KIND_ASR, languages=["en"],
+                                    state=node_pb2.MODEL_STATE_READY),
+            node_pb2.InstalledModel(model_id="mt", kind=node_pb2.MODEL_KIND_MT, state=node_pb2.MODEL_STATE_READY,
+                                    pairs=[common_pb2.LanguagePair(src_lang="en", tgt_lang="fr")]),
+            node_pb2.InstalledModel(model_id="tts", kind=node_pb2.MODEL_KIND_TTS, languages=["en", "fr"],
+                                    state=node_pb2.MODEL_STATE_READY),
+        ],
+        features_supported=common_pb2.Features(), max_concurrent_jobs=4, accept_public_jobs=True)
+
+
+def _result_message(job_id: str, attempt: int, session_id: str, index: int) -> node_pb2.NodeMessage:
+    return node_pb2.NodeMessage(job_result=node_pb2.JobResult(
+        job_id=job_id, attempt_id=attempt, success=True, processing_ms=0.1,
+        result=common_pb2.TranslationResult(session_id=session_id, utterance_index=index, job_id=job_id,
+                                            text_asr="hello", text_translated="bonjour")))
+
+
+@dataclass
+class Received:
+    """What the fake nodes saw: per message key, the monotonic_ns at which it arrived."""
+
+    mesh: dict[Key, int] = field(default_factory=dict)
+    relay: dict[Key, int] = field(default_factory=dict)
+    mesh_nodes_used: set[int] = field(default_factory=set)
+
+
+class FakeNode:
+    """One node stream. Writes are serialized by a lock (replies and heartbeats share the stream)."""
+
+    def __init__(self, index: int, call: Any, received: Received) -> None:
+        self.index = index
+        self.call = call
+        self.received = received
+        self.lock = asyncio.Lock()
+        self.task: asyncio.Task[None] | None = None
+
+    async def write(self, msg: Any) -> None:
+        async with self.lock:
+            await self.call.write(msg)
+
+    async def serve_mesh(self) -> None:
+        with contextlib.suppress(grpc.RpcError, asyncio.CancelledError, grpc.aio.UsageError):
+            while (msg := await self.call.read()) is not grpc.aio.EOF:
+                now = time.monotonic_ns()
+                if msg.WhichOneof("kind") != "job_assign":
+                    continue
+                job = msg.job_assign
+                self.received.mesh[(job.session_id, job.utterance_index)] = now
+                self.received.mesh_nodes_used.add(self.index)
+                async with self.lock:
+                    await self.call.write(node_pb2.NodeMessage(job_ack=node_pb2.JobAck(
+                        job_id=job.job_id, attempt_id=job.attempt_id)))
+                    await self.call.write(_result_message(job.job_id, job.attempt_id, job.session_id,
+                                                          job.utterance_index))
+
+    async def serve_relay(self) -> None:
+        with contextlib.suppress(grpc.RpcError, asyncio.CancelledError, grpc.aio.UsageError):
+            while (msg := await self.call.read()) is not grpc.aio.EOF:
+                now = time.monotonic_ns()
+                utt = msg.utterance
+                self.received.relay[(utt.session_id, utt.utterance_index)] = now
+                await self.write(_result_message("relay", 1, utt.session_id, utt.utterance_index))
+
+
+class LoadGen:
+    def __init__(self, streams_per_channel: int) -> None:
+        self.streams_per_channel = streams_per_channel
+        self.received = Received()
+        self.channels: list[grpc.aio.Channel] = []
+        self.mesh_nodes: list[FakeNode] = []
+        self.relay_nodes: list[FakeNode] = []
+        self.heartbeat_s = 0.0
+        self._heartbeat_task: asyncio.Task[None] | None = None
+
+    def _open_channels(self, port: int, count: int) -> list[grpc.aio.Channel]:
+        channels = [local_channel(port) for _ in range(max(1, math.ceil(count / self.streams_per_channel)))]
+        self.channels.extend(channels)
+        return channels
+
+    async def connect_mesh(self, port: int, count: int, parallel: int) -> None:
+        channels = self._open_channels(port, count)
+        register = node_pb2.NodeMessage(register=_register_message())
+        gate = asyncio.Semaphore(parallel)
+        self._heartbeat_task = asyncio.create_task(self._heartbeats())
+
+        async def one(i: int) -> None:
+            async with gate:
+                call = node_pb2_grpc.NodeServiceStub(channels[i % len(channels)]).Connect()
+                await call.write(register)
+                first = await call.read()
+                if first is grpc.aio.EOF or first.WhichOneof("kind") != "registered":
+                    raise RuntimeError(f"fake node {i} was not registered: {first}")
+                self.heartbeat_s = first.registered.heartbeat_interval_ms / 1000
+                node = FakeNode(i, call, self.received)
+                node.task = asyncio.create_task(node.serve_mesh())
+                self.mesh_nodes.append(node)
+
+        await asyncio.gather(*(one(i) for i in range(count)))
+
+    async def connect_relay(self, port: int, count: int, parallel: int) -> None:
+        channels = self._open_channels(port, count)
+        gate = asyncio.Semaphore(parallel)
+
+        async def one(i: int) -> None:
+            async with gate:
+                call = channels[i % len(channels)].stream_stream(
+                    f"/{RELAY_SERVICE}/Node", request_serializer=node_pb2.NodeMessage.SerializeToString,
+                    response_deserializer=session_pb2.ClientMessage.FromString)()
+                await call.read()  # the relay's "connected"
+                node = FakeNode(i, call, self.received)
+                node.task = asyncio.create_task(node.serve_relay())
+                self.relay_nodes.append(node)
+
+        await asyncio.gather(*(one(i) for i in range(count)))
+
+    async def _heartbeats(self) -> None:
+        """Every mesh node heartbeats once per interval, spread evenly over it (ticks of 50 ms)."""
+        tick, position = 0.05, 0
+        while True:
+            await asyncio.sleep(tick)
+            nodes = self.mesh_nodes
+            if not nodes or self.heartbeat_s <= 0:
+                continue
+            batch = min(len(nodes), math.ceil(len(nodes) * tick / self.heartbeat_s))
+            for _ in range(batch):
+                node = nodes[position % len(nodes)]
+                position += 1
+                with contextlib.suppress(grpc.RpcError, grpc.aio.UsageError):
+                    await node.write(node_pb2.NodeMessage(heartbeat=node_pb2.NodeHeartbeat(
+                        timestamp_ms=int(time.time() * 1000),
+                        resource_usage=node_pb2.ResourceUsage(cpu_percent=5.0, mem_percent=20.0))))
+
+    async def close(self) -> None:
+        if self._heartbeat_task is not None:
+            self._heartbeat_task.cancel()
+        for node in [*self.mesh_nodes, *self.relay_nodes]:
+            node.call.cancel()
+            if node.task is not None:
+                node.task.cancel()
+        await asyncio.gather(*(channel.close() for channel in self.channels))
+
+
+def loadgen_main(conn: Connection, streams_per_channel: int, parallel: int) -> None:
+    """Process entry: obey the parent's commands on `conn` until "stop"."""
+    asyncio.run(_loadgen(conn, streams_per_channel, parallel))
+
+
+async def _loadgen(conn: Connection, streams_per_channel: int, parallel: int) -> None:
+    gen = LoadGen(streams_per_channel)
+    while True:
+        cmd, *args = await asyncio.to_thread(conn.recv)
+        try:
+            if cmd == "mesh":
+                started = time.monotonic_ns()
+                await gen.connect_mesh(args[0], args[1], parallel)
+                conn.send(("ok", started, time.monotonic_ns()))
+            elif cmd == "relay":
+                await gen.connect_relay(args[0], args[1], parallel)
+                conn.send(("ok",))
+            elif cmd == "freeze":
+                gc.collect()
+                gc.freeze()
+                conn.send(("ok",))
+            elif cmd == "dump":
+                r = gen.received
+                conn.send(("ok", r.mesh, r.relay, len(r.mesh_nodes_used)))
+            elif cmd == "stop":
+                await gen.close()
+                conn.send(("ok",))
+                return
+        except Exception as exc:
+            conn.send(("error", f"{type(exc).__name__}: {exc}"))
+            await gen.close()
+            return
+
+
+# ---- client process ---------------------------------------------------------------------------
+
+
+@dataclass
+class ClientReport:
+    mesh_sent: dict[Key, int]
+    relay_sent: dict[Key, int]
+    errors: list[str]
+    wall_s: float
+
+
+class ClientWorker:
+    """One mesh session and one relay stream; sends alternate between them, one in flight."""
+
+    def __init__(self, worker: int, mesh: grpc.aio.Channel, relay: grpc.aio.Channel, audio: common_pb2.Audio,
+                 report: ClientReport, read_timeout_s: float) -> None:
+        self.worker = worker
+        self.audio = audio
+        self.report = report
+        self.timeout = read_timeout_s
+        self.mesh_call = session_pb2_grpc.SessionServiceStub(mesh).Converse()
+        self.relay_call = relay.stream_stream(
+            f"/{RELAY_SERVICE}/Client", request_serializer=session_pb2.ClientMessage.SerializeToString,
+            response_deserializer=node_pb2.NodeMessage.FromString)()
+        self.session_id = ""
+        self.relay_session = f"relay-{worker}"
+
+    async def open(self) -> None:
+        await self.mesh_call.write(session_pb2.ClientMessage(open=session_pb2.OpenSessionRequest(
+            src_lang="en", tgt_lang="fr", platform="bench")))
+        msg = await asyncio.wait_for(self.mesh_call.read(), self.timeout)
+        if msg is grpc.aio.EOF or msg.WhichOneof("kind") != "opened":
+            raise RuntimeError(f"session not opened: {msg}")
+        self.session_id = msg.opened.session_id
+
+    async def run(self, first: int, stop: int, record: bool) -> None:
+        for i in range(first, stop):
+            steps = (self._mesh, self._relay) if i % 2 == 0 else (self._relay, self._mesh)
+            for step in steps:
+                await step(i, record)
+
+    async def _mesh(self, i: int, record: bool) -> None:
+        msg = session_pb2.ClientMessage(utterance=session_pb2.Utterance(
+            session_id=self.session_id, utterance_index=i, audio=self.audio))
+        sent = time.monotonic_ns()
+        await self.mesh_call.write(msg)
+        if record:
+            self.report.mesh_sent[(self.session_id, i)] = sent
+        while True:
+            reply = await asyncio.wait_for(self.mesh_call.read(), self.timeout)
+            if reply is grpc.aio.EOF:
+                raise RuntimeError("the scheduler closed the session stream")
+            kind = reply.WhichOneof("kind")
+            if kind == "result":
+                return
+            if kind == "error":
+                self.report.errors.append(f"mesh {i}: {common_pb2.ErrorCode.Name(reply.error.code)} "
+                                          f"{reply.error.message}")
+                return
+
+    async def _relay(self, i: int, record: bool) -> None:
+        msg = session_pb2.ClientMessage(utterance=session_pb2.Utterance(
+            session_id=self.relay_session, utterance_index=i, audio=self.audio))
+        sent = time.monotonic_ns()
+        await self.relay_call.write(msg)
+        if record:
+            self.report.relay_sent[(self.relay_session, i)] = sent
+        reply = await asyncio.wait_for(self.relay_call.read(), self.timeout)
+        if reply is grpc.aio.EOF:
+            raise RuntimeError("the relay closed the client stream")
+
+
+def client_main(conn: Connection, mesh_port: int, relay_port: int, utterances: int, warmup: int,
+                concurrency: int, audio_ms: int) -> None:
+    """Process entry: warm up, say "warm", wait for "go", measure, send the ClientReport."""
+    try:
+        report = asyncio.run(_client(conn, mesh_port, relay_port, utterances, warmup, concurrency, audio_ms))
+        conn.send(("ok", report))
+    except Exception as exc:
+        conn.send(("error", f"{type(exc).__name__}: {exc}"))
+
+
+async def _client(conn: Connection, mesh_port: int, relay_port: int, utterances: int, warmup: int,
+                  concurrency: int, audio_ms: int) -> ClientReport:
+    samples = 16 * audio_ms
+    tone = (np.sin(np.arange(samples) * 2 * np.pi * 220 / 16000) * 3000).astype("<i2").tobytes()
+    audio = common_pb2.Audio(data=tone, encoding=common_pb2.PCM16, sample_rate_hz=16000, channels=1)
+    report = ClientReport({}, {}, [], 0.0)
+    mesh, relay = local_channel(mesh_port), local_channel(relay_port)
+    workers = [ClientWorker(w, mesh, relay, audio, report, 30.0) for w in range(concurrency)]
+    await asyncio.gather(*(w.open() for w in workers))
+    warm_each, each = math.ceil(warmup / concurrency), math.ceil(utterances / concurrency)
+    await asyncio.gather(*(w.run(0, warm_each, record=False) for w in workers))
+    gc.collect()
+    gc.freeze()
+    conn.send(("warm",))
+    await asyncio.to_thread(conn.recv)
+    started = time.perf_counter()
+    await asyncio.gather(*(w.run(warm_each, warm_each + each, record=True) for w in workers))
+    report.wall_s = time.perf_counter() - started
+    for w in workers:
+        await w.mesh_call.write(session_pb2.ClientMessage(close=session_pb2.CloseSessionRequest(
+            session_id=w.session_id)))
+        await w.mesh_call.done_writing()
+        await w.relay_call.done_writing()
+    await mesh.close()
+    await relay.close()
+    return report
+
+
+# ---- the parent: one size at a time ---------------------------------------------------------------
+
+
+@dataclass
+class Row:
+    nodes: int
+    registration_s: float
+    rss_mib: float
+    rss_delta_mib: float
+    samples: int
+    relay_p50_ms: float
+    relay_p99_ms: float
+    mesh_p50_ms: float
+    mesh_p99_ms: float
+    sched_p50_ms: float
+    sched_p99_ms: float
+    relay_max_ms: float
+    mesh_p999_ms: float
+    mesh_max_ms: float
+    errors: int
+    nodes_used: int
+    wall_s: float
+    registration_cpu_s: float
+    teardown_s: float
+
+
+def pct(values: Sequence[float], q: float) -> float:
+    return float(np.percentile(np.asarray(values, dtype=np.float64), q)) if values else float("nan")
+
+
+async def _ask(conn: Connection, *cmd: Any) -> tuple[Any, ...]:
+    conn.send(cmd)
+    reply: tuple[Any, ...] = await asyncio.to_thread(conn.recv)
+    if reply[0] == "error":
+        raise RuntimeError(f"load generator: {reply[1]}")
+    return reply
+
+
+def cpu_s() -> float:
+    times = psutil.Process().cpu_times()
+    return float(times.user + times.system)
+
+
+def rss_mib() -> float:
+    gc.collect()
+    return float(psutil.Process().memory_info().rss) / MiB
+
+
+async def run_size(nodes: int, args: argparse.Namespace, log: Callable[[str], None]) -> Row:
+    from scheduler_svc.config import SchedulerSettings
+    from scheduler_svc.server import SchedulerServer
+
+    ctx = mp.get_context("spawn")
+    base_rss = rss_mib()
+    heartbeat_ms = args.heartbeat_ms if args.heartbeat_ms > 0 else 3_600_000
+    settings = SchedulerSettings(host="127.0.0.1", port=0, metrics_port=-1, heartbeat_interval_ms=heartbeat_ms)
+    server = SchedulerServer(settings)
+    port = await server.start()
+    relay_conn, relay_child = ctx.Pipe()
+    relay = ctx.Process(target=relay_main, args=(relay_child,), name="bench-relay", daemon=True)
+    relay.start()
+    _, relay_port = await _ask(relay_conn, "port")
+
+    parent_conn, child_conn = ctx.Pipe()
+    loadgen = ctx.Process(target=loadgen_main, args=(child_conn, args.streams_per_channel, args.register_parallel),
+                          name=f"bench-nodes-{nodes}", daemon=True)
+    loadgen.start()
+    client: mp.process.BaseProcess | None = None
+    try:
+        log(f"[{nodes} nodes] registering fake nodes with the scheduler ...")
+        cpu_before = cpu_s()
+        _, reg_start_ns, _ = await _ask(parent_conn, "mesh", port, nodes)
+        for _ in range(1000):  # the last `registered` may be on the wire before its link is stored
+            if len(server.mesh.links) >= nodes:
+                break
+            await asyncio.sleep(0.01)
+        registration_s = (time.monotonic_ns() - reg_start_ns) / 1e9
+        registration_cpu_s = cpu_s() - cpu_before
+        rss = rss_mib()
+        log(f"[{nodes} nodes] registered in {registration_s:.2f} s ({registration_cpu_s:.1f} s scheduler CPU); "
+            f"scheduler RSS {rss:.0f} MiB; "
+            "connecting relay nodes ...")
+        await _ask(parent_conn, "relay", relay_port, nodes)
+        await _ask(parent_conn, "freeze")
+        await _ask(relay_conn, "freeze")
+
+        client_parent, client_child = ctx.Pipe()
+        client = ctx.Process(target=client_main, name="bench-client", daemon=True, args=(
+            client_child, port, relay_port, args.utterances, args.warmup, args.concurrency, args.audio_ms))
+        client.start()
+        warm = await asyncio.to_thread(client_parent.recv)
+        if warm[0] == "error":
+            raise RuntimeError(f"client: {warm[1]}")
+        server.mesh.dispatch_latencies.clear()  # GetStats should describe the measured utterances only
+        gc.collect()
+        gc.freeze()
+        log(f"[{nodes} nodes] warmed up; measuring {args.utterances} utterances on each path ...")
+        client_parent.send(("go",))
+        outcome = await asyncio.to_thread(client_parent.recv)
+        if outcome[0] == "error":
+            raise RuntimeError(f"client: {outcome[1]}")
+        report: ClientReport = outcome[1]
+        async with grpc.aio.insecure_channel(f"127.0.0.1:{port}") as channel:
+            stats = await admin_pb2_grpc.SchedulerAdminStub(channel).GetStats(admin_pb2.GetStatsRequest())
+        _, mesh_recv, relay_recv, nodes_used = await _ask(parent_conn, "dump")
+    finally:
+        started = time.perf_counter()
+        if loadgen.is_alive():
+            with contextlib.suppress(Exception):
+                await asyncio.wait_for(_ask(parent_conn, "stop"), 120)
+        loadgen.join(10)
+        if client is not None:
+            client.join(10)
+        with contextlib.suppress(Exception):
+            await asyncio.wait_for(_ask(relay_conn, "stop"), 30)
+        relay.join(10)
+        await server.stop(grace_s=0.5)
+        teardown_s = time.perf_counter() - started
+        gc.unfreeze()
+        gc.collect()
+
+    mesh_ms = [(mesh_recv[k] - t) / 1e6 for k, t in report.mesh_sent.items() if k in mesh_recv]
+    relay_ms = [(relay_recv[k] - t) / 1e6 for k, t in report.relay_sent.items() if k in relay_recv]
+    return Row(nodes=nodes, registration_s=registration_s, rss_mib=rss, rss_delta_mib=rss - base_rss,
+               samples=min(len(mesh_ms), len(relay_ms)),
+               relay_p50_ms=pct(relay_ms, 50), relay_p99_ms=pct(relay_ms, 99),
+               mesh_p50_ms=pct(mesh_ms, 50), mesh_p99_ms=pct(mesh_ms, 99),
+               sched_p50_ms=stats.dispatch_latency_p50_ms, sched_p99_ms=stats.dispatch_latency_p99_ms,
+               relay_max_ms=max(relay_ms, default=float("nan")), mesh_p999_ms=pct(mesh_ms, 99.9),
+               mesh_max_ms=max(mesh_ms, default=float("nan")), errors=len(report.errors), nodes_used=nodes_used,
+               wall_s=report.wall_s, registration_cpu_s=registration_cpu_s, teardown_s=teardown_s)
+
+
+def render(rows: list[Row], args: argparse.Namespace) -> str:
+    head = ("nodes", "reg s", "RSS MiB", "relay p50", "relay p99", "mesh p50", "mesh p99",
+            "sched p50", "sched p99", "ovh p50", "ovh p99")
+    lines = [" | ".join(f"{h:>9}" for h in head), "-|-".join("-" * 9 for _ in head)]
+    for r in rows:
+        cells = (f"{r.nodes:,}", f"{r.registration_s:.2f}", f"{r.rss_mib:.0f} (+{r.rss_delta_mib:.0f})",
+                 *(f"{v:.3f}" for v in (r.relay_p50_ms, r.relay_p99_ms, r.mesh_p50_ms, r.mesh_p99_ms,
+                                        r.sched_p50_ms, r.sched_p99_ms, r.mesh_p50_ms - r.relay_p50_ms,
+                                        r.mesh_p99_ms - r.relay_p99_ms)))
+        lines.append(" | ".join(f"{c:>9}" for c in cells))
+    lines += [
+        "",
+        "latencies in ms; relay/mesh = client send -> JobAssign read on a node (two gRPC hops: client process ->",
+        "relay or scheduler process -> load-generator process);",
+        "sched = GetStats (in-scheduler: utterance accepted -> JobAssign queued on the node stream);",
+        "ovh = mesh - relay; RSS = this process (scheduler + bench) after registration, (+ growth during it).",
+        f"{args.utterances} utterances per path per size, {args.audio_ms} ms PCM16 each, concurrency "
+        f"{args.concurrency}, heartbeats every {args.heartbeat_ms} ms per node"
+        f"{'' if args.heartbeat_ms > 0 else ' (off)'}.",
+    ]
+    for r in rows:
+        extra = f"; {r.errors} ERRORS" if r.errors else ""
+        lines.append(f"  {r.nodes:>6,} nodes: {r.samples} samples in {r.wall_s:.1f} s; mesh p99.9 {r.mesh_p999_ms:.3f} "
+                     f"max {r.mesh_max_ms:.3f}, relay max {r.relay_max_ms:.3f} ms; {r.nodes_used} distinct nodes "
+                     f"got jobs{extra}")
+        lines.append(f"  {'':>6}        registration used {r.registration_cpu_s:.1f} s of scheduler-process CPU; "
+                     f"teardown (all nodes disconnect) took {r.teardown_s:.1f} s")
+    lines += ["", "targets (scheduler dispatch p99 <= 2 ms at 1,000 nodes, <= 5 ms at 10,000):"]
+    for r in rows:
+        target = target_for(r.nodes)
+        if target is None:
+            lines.append(f"  {r.nodes:>6,} nodes: no target above 10,000 nodes")
+            continue
+        verdict = [f"{name} p99 {value:.3f} ms {'meets' if value <= target else 'MISSES'}"
+                   for name, value in (("in-scheduler", r.sched_p99_ms), ("end-to-end", r.mesh_p99_ms),
+                                       ("mesh-relay", r.mesh_p99_ms - r.relay_p99_ms))]
+        lines.append(f"  {r.nodes:>6,} nodes, target {target:.0f} ms: " + "; ".join(verdict))
+    return "\n".join(lines)
+
+
+def parse_args(argv: Sequence[str] | None = None) -> argparse.Namespace:
+    parser = argparse.ArgumentParser(
+        description="Scheduler dispatch latency (utterance in -> JobAssign on a node) with N simulated nodes, "
+                    "next to a raw grpc.aio relay measured in the same run.",
+        formatter_class=argparse.ArgumentDefaultsHelpFormatter)
+    parser.add_argument("--sizes", default="10,1000,10000", help="comma-separated numbers of simulated nodes")
+    parser.add_argument("--utterances", type=int, default=2000, help="measured utterances per path per size")
+    parser.add_argument("--warmup", type=int, default=200, help="unmeasured utterances per path first")
+    parser.add_argument("--concurrency", type=int, default=1,
+                        help="client workers (sessions), each with one utterance in flight")
+    parser.add_argument("--audio-ms", type=int, default=100, help="length of each PCM16 16 kHz utterance")
+    parser.add_argument("--heartbeat-ms", type=int, default=5000,
+                        help="scheduler heartbeat interval the fake nodes follow; 0 turns heartbeats off")
+    parser.add_argument("--streams-per-channel", type=int, default=500, help="node streams per gRPC channel")
+    parser.add_argument("--register-parallel", type=int, default=256, help="registrations in flight at once")
+    parser.add_argument("--json", type=Path, help="also write the rows as JSON to this file")
+    args = parser.parse_args(argv)
+    args.size_list = [int(s.replace("_", "")) for s in args.sizes.split(",") if s.strip()]
+    if not args.size_list or min(args.size_list) < 1 or args.utterances < 1 or args.concurrency < 1:
+        parser.error("sizes, --utterances and --concurrency must be positive")
+    return args
+
+
+async def amain(args: argparse.Namespace) -> list[Row]:
+    rows = []
+    for nodes in args.size_list:
+        rows.append(await run_size(nodes, args, lambda s: print(s, file=sys.stderr, flush=True)))
+    return rows
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = parse_args(argv)
+    print(f"dispatch bench: python {platform.python_version()}, grpcio {grpc.__version__}, "
+          f"{psutil.cpu_count()} CPUs, load average {', '.join(f'{x:.2f}' for x in psutil.getloadavg())}",
+          file=sys.stderr)
+    started = time.perf_counter()
+    rows = asyncio.run(amain(args))
+    print(render(rows, args))
+    print(f"\n(total {time.perf_counter() - started:.0f} s)")
+    if args.json:
+        args.json.write_text(json.dumps([asdict(r) for r in rows], indent=2))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
