@@ -238,6 +238,11 @@ class FakeNode:
                 await self.write(_result_message("relay", 1, utt.session_id, utt.utterance_index))
 
 
+def _heartbeat() -> node_pb2.NodeMessage:
+    return node_pb2.NodeMessage(heartbeat=node_pb2.NodeHeartbeat(
+        timestamp_ms=int(time.time() * 1000), resource_usage=node_pb2.ResourceUsage(cpu_percent=5.0, mem_percent=20.0)))
+
+
 class LoadGen:
     def __init__(self, streams_per_channel: int) -> None:
         self.streams_per_channel = streams_per_channel
@@ -268,6 +273,7 @@ class LoadGen:
                     raise RuntimeError(f"fake node {i} was not registered: {first}")
                 self.heartbeat_s = first.registered.heartbeat_interval_ms / 1000
                 node = FakeNode(i, call, self.received)
+                await node.write(_heartbeat())  # as NodeAgent does: one heartbeat right after `registered`
                 node.task = asyncio.create_task(node.serve_mesh())
                 self.mesh_nodes.append(node)
 
@@ -290,21 +296,28 @@ class LoadGen:
         await asyncio.gather(*(one(i) for i in range(count)))
 
     async def _heartbeats(self) -> None:
-        """Every mesh node heartbeats once per interval, spread evenly over it (ticks of 50 ms)."""
-        tick, position = 0.05, 0
+        """Every mesh node heartbeats once per interval, round robin, spread evenly over the interval.
+
+        The number sent per tick follows the time that really passed, so a busy loop catches up
+        instead of letting nodes miss their heartbeat timeout.
+        """
+        position, credit, last = 0, 0.0, time.monotonic()
         while True:
-            await asyncio.sleep(tick)
+            await asyncio.sleep(0.05)
+            now = time.monotonic()
             nodes = self.mesh_nodes
             if not nodes or self.heartbeat_s <= 0:
+                last = now
                 continue
-            batch = min(len(nodes), math.ceil(len(nodes) * tick / self.heartbeat_s))
+            credit = min(credit + len(nodes) * (now - last) / self.heartbeat_s, float(len(nodes)))
+            last = now
+            batch = int(credit)
+            credit -= batch
             for _ in range(batch):
                 node = nodes[position % len(nodes)]
                 position += 1
                 with contextlib.suppress(grpc.RpcError, grpc.aio.UsageError):
-                    await node.write(node_pb2.NodeMessage(heartbeat=node_pb2.NodeHeartbeat(
-                        timestamp_ms=int(time.time() * 1000),
-                        resource_usage=node_pb2.ResourceUsage(cpu_percent=5.0, mem_percent=20.0))))
+                    await node.write(_heartbeat())
 
     async def close(self) -> None:
         if self._heartbeat_task is not None:
@@ -481,8 +494,16 @@ class Row:
     mesh_max_ms: float
     errors: int
     nodes_used: int
+    # SchedulerAdmin.GetStats nodes_by_state after the measurement (all should be "ready").
+    nodes_by_state: dict[str, int]
+    # First Connect -> every node READY (or the wait gave up), and how many were READY then.
+    ready_s: float
+    nodes_ready_before: int
     wall_s: float
     registration_cpu_s: float
+    # Event-loop time of Mesh.node_disconnected for one node at this size (mean of a sample).
+    disconnect_ms: float
+    # Only with --full-teardown: every node disconnects and the scheduler stops.
     teardown_s: float
 
 
@@ -496,6 +517,28 @@ async def _ask(conn: Connection, *cmd: Any) -> tuple[Any, ...]:
     if reply[0] == "error":
         raise RuntimeError(f"load generator: {reply[1]}")
     return reply
+
+
+async def _wait_until(condition: Callable[[], bool], timeout_s: float, poll_s: float = 0.01) -> bool:
+    deadline = time.monotonic() + timeout_s
+    while not condition():
+        if time.monotonic() > deadline:
+            return False
+        await asyncio.sleep(poll_s)
+    return True
+
+
+def sample_disconnects(server: Any, count: int) -> float:
+    """Mean ms that Mesh.node_disconnected takes for one of `count` connected nodes (they go offline)."""
+    links = list(server.mesh.links.values())[:count]
+    started = time.perf_counter()
+    for link in links:
+        server.mesh.node_disconnected(link)
+    return (time.perf_counter() - started) * 1000 / len(links) if links else float("nan")
+
+
+def _states(server: Any) -> dict[str, int]:
+    return {k: v for k, v in server.mesh.registry.counts_by_state().items() if v}
 
 
 def cpu_s() -> float:
@@ -529,20 +572,24 @@ async def run_size(nodes: int, args: argparse.Namespace, log: Callable[[str], No
     loadgen.start()
     client: mp.process.BaseProcess | None = None
     try:
+        log(f"[{nodes} nodes] connecting relay nodes ...")
+        await _ask(parent_conn, "relay", relay_port, nodes)
         log(f"[{nodes} nodes] registering fake nodes with the scheduler ...")
         cpu_before = cpu_s()
         _, reg_start_ns, _ = await _ask(parent_conn, "mesh", port, nodes)
-        for _ in range(1000):  # the last `registered` may be on the wire before its link is stored
-            if len(server.mesh.links) >= nodes:
-                break
-            await asyncio.sleep(0.01)
+        # The last `registered` may be on the wire before its link is stored.
+        await _wait_until(lambda: len(server.mesh.links) >= nodes, 10.0)
         registration_s = (time.monotonic_ns() - reg_start_ns) / 1e9
         registration_cpu_s = cpu_s() - cpu_before
         rss = rss_mib()
         log(f"[{nodes} nodes] registered in {registration_s:.2f} s ({registration_cpu_s:.1f} s scheduler CPU); "
-            f"scheduler RSS {rss:.0f} MiB; "
-            "connecting relay nodes ...")
-        await _ask(parent_conn, "relay", relay_port, nodes)
+            f"scheduler RSS {rss:.0f} MiB; node states {_states(server)}")
+        # A new node takes jobs only after `ready_after_heartbeats` heartbeats: wait until none is
+        # still registering (each is then READY, or OFFLINE if the scheduler missed its heartbeats).
+        await _wait_until(lambda: not _states(server).get("registering"), 30 + 4 * heartbeat_ms / 1000, 0.25)
+        ready_s = (time.monotonic_ns() - reg_start_ns) / 1e9
+        states_ready = _states(server)
+        log(f"[{nodes} nodes] {ready_s:.2f} s after the first Connect: node states {states_ready}")
         await _ask(parent_conn, "freeze")
         await _ask(relay_conn, "freeze")
 
@@ -566,6 +613,11 @@ async def run_size(nodes: int, args: argparse.Namespace, log: Callable[[str], No
             stats = await admin_pb2_grpc.SchedulerAdminStub(channel).GetStats(admin_pb2.GetStatsRequest())
         _, mesh_recv, relay_recv, nodes_used = await _ask(parent_conn, "dump")
     finally:
+        disconnect_ms = sample_disconnects(server, 20)
+        if not args.full_teardown:
+            # The scheduler is thrown away: skip its per-node disconnect bookkeeping, which costs
+            # about `disconnect_ms` of event loop per node (minutes at 10,000 nodes).
+            server.mesh.node_disconnected = lambda _link: None  # type: ignore[method-assign,assignment]
         started = time.perf_counter()
         if loadgen.is_alive():
             with contextlib.suppress(Exception):
@@ -590,7 +642,10 @@ async def run_size(nodes: int, args: argparse.Namespace, log: Callable[[str], No
                sched_p50_ms=stats.dispatch_latency_p50_ms, sched_p99_ms=stats.dispatch_latency_p99_ms,
                relay_max_ms=max(relay_ms, default=float("nan")), mesh_p999_ms=pct(mesh_ms, 99.9),
                mesh_max_ms=max(mesh_ms, default=float("nan")), errors=len(report.errors), nodes_used=nodes_used,
-               wall_s=report.wall_s, registration_cpu_s=registration_cpu_s, teardown_s=teardown_s)
+               nodes_by_state={k: v for k, v in sorted(stats.nodes_by_state.items()) if v},
+               ready_s=ready_s, nodes_ready_before=states_ready.get("ready", 0),
+               wall_s=report.wall_s, registration_cpu_s=registration_cpu_s,
+               disconnect_ms=disconnect_ms, teardown_s=teardown_s if args.full_teardown else float("nan"))
 
 
 def render(rows: list[Row], args: argparse.Namespace) -> str:
@@ -611,15 +666,19 @@ def render(rows: list[Row], args: argparse.Namespace) -> str:
         "ovh = mesh - relay; RSS = this process (scheduler + bench) after registration, (+ growth during it).",
         f"{args.utterances} utterances per path per size, {args.audio_ms} ms PCM16 each, concurrency "
         f"{args.concurrency}, heartbeats every {args.heartbeat_ms} ms per node"
-        f"{'' if args.heartbeat_ms > 0 else ' (off)'}.",
+        f"{'' if args.heartbeat_ms > 0 else ' (off)'}; reg s = first Connect -> last `registered`.",
     ]
     for r in rows:
         extra = f"; {r.errors} ERRORS" if r.errors else ""
         lines.append(f"  {r.nodes:>6,} nodes: {r.samples} samples in {r.wall_s:.1f} s; mesh p99.9 {r.mesh_p999_ms:.3f} "
                      f"max {r.mesh_max_ms:.3f}, relay max {r.relay_max_ms:.3f} ms; {r.nodes_used} distinct nodes "
-                     f"got jobs{extra}")
+                     f"got jobs; scheduler's node states {r.nodes_by_state}{extra}")
+        ready = (f"all READY {r.ready_s:.1f} s after the first Connect" if r.nodes_ready_before >= r.nodes else
+                 f"ONLY {r.nodes_ready_before:,} READY when measuring started ({r.ready_s:.1f} s)")
         lines.append(f"  {'':>6}        registration used {r.registration_cpu_s:.1f} s of scheduler-process CPU; "
-                     f"teardown (all nodes disconnect) took {r.teardown_s:.1f} s")
+                     f"{ready};")
+        lines.append(f"  {'':>6}        one node disconnecting costs {r.disconnect_ms:.2f} ms of scheduler event loop"
+                     + (f"; full teardown (all nodes disconnect) {r.teardown_s:.1f} s" if args.full_teardown else ""))
     lines += ["", "targets (scheduler dispatch p99 <= 2 ms at 1,000 nodes, <= 5 ms at 10,000):"]
     for r in rows:
         target = target_for(r.nodes)
@@ -648,6 +707,9 @@ def parse_args(argv: Sequence[str] | None = None) -> argparse.Namespace:
                         help="scheduler heartbeat interval the fake nodes follow; 0 turns heartbeats off")
     parser.add_argument("--streams-per-channel", type=int, default=500, help="node streams per gRPC channel")
     parser.add_argument("--register-parallel", type=int, default=256, help="registrations in flight at once")
+    parser.add_argument("--full-teardown", action="store_true",
+                        help="let the scheduler process every node's disconnect at the end of each size and time it "
+                             "(O(N^2): minutes at 10,000 nodes); by default only a sample of 20 is processed")
     parser.add_argument("--json", type=Path, help="also write the rows as JSON to this file")
     args = parser.parse_args(argv)
     args.size_list = [int(s.replace("_", "")) for s in args.sizes.split(",") if s.strip()]

@@ -248,6 +248,8 @@ class Pipeline:
             prefix = " ".join(done)
 
             def on_segment(text: str, prefix: str = prefix) -> None:
+                # Raising here stops Whisper's lazy decoding loop at the next segment.
+                _check(cancelled, "during speech recognition")
                 if on_partial is not None:
                     on_partial(f"{prefix} {text}" if prefix else text, False)
 

@@ -476,12 +476,12 @@ class Mesh:
         return Need(job.src_lang, job.tgt_lang, job.features_mask, job.dialect, frozenset(job.tried),
                     s.paired_node_id, s.require_paired_node, s.two_way)
 
-    def eligible(self, node: NodeRecord, need: Need) -> list[str]:
-        """Why `node` cannot take a job with `need` (empty: it can)."""
+    def eligible(self, node: NodeRecord, need: Need, slot: bool = True) -> list[str]:
+        """Why `node` cannot take a job with `need` (empty: it can). slot=False ignores a full node."""
         reasons = []
         if node.state is not NodeState.READY:
             reasons.append(f"state {node.state.value}" + (f" ({node.state_reason})" if node.state_reason else ""))
-        if node.free_slots <= 0:
+        if slot and node.free_slots <= 0:
             reasons.append(f"no free slot ({len(node.reserved)}/{node.max_jobs} jobs reserved)")
         reasons += node.caps.missing_for(need.src, need.tgt)
         if need.two_way:
@@ -489,16 +489,27 @@ class Mesh:
         lacking = node.caps.missing_features(need.features_mask)
         if lacking:
             reasons.append(f"lacks feature(s) {', '.join(lacking)}")
-        if node.node_id in need.tried:
+        if slot and node.node_id in need.tried:
             reasons.append("already tried for this job")
         return reasons
 
+    def paired_usable(self, need: Need) -> NodeRecord | None:
+        """The session's paired node if it is ready and capable (busy or not), else None."""
+        paired = self.registry.get(need.paired_node_id) if need.paired_node_id else None
+        if paired is None or self.eligible(paired, need, slot=False):
+            return None
+        return paired
+
     def select(self, need: Need) -> tuple[NodeRecord | None, bool]:
-        """The node for `need`, and whether the session's paired node was passed over."""
+        """The node for `need` (None: wait or fail), and whether the session's paired node was passed over.
+
+        While the paired node is ready and capable, the session's jobs go to it, waiting for a free slot
+        when it is busy; when it is not, they fall back to the pool unless the client required it.
+        """
         if need.paired_node_id:
-            paired = self.registry.get(need.paired_node_id)
-            if paired is not None and not self.eligible(paired, need):
-                return paired, False
+            paired = self.paired_usable(need)
+            if paired is not None and paired.node_id not in need.tried:
+                return (paired if paired.free_slots > 0 else None), False
             if need.require_paired:
                 return None, True
             return self._pool(need), True
@@ -565,7 +576,9 @@ class Mesh:
     def _no_node(self, job: Job) -> None:
         """No eligible node right now: wait for a slot if some node could run it, else fail."""
         need = self.need_of(job)
-        waiting_for_paired = need.require_paired and self.registry.get(need.paired_node_id) is not None
+        paired = self.paired_usable(need)
+        waiting_for_paired = (paired is not None and paired.node_id not in need.tried) or (
+            need.require_paired and self.registry.get(need.paired_node_id) is not None)
         if not waiting_for_paired and not self.index.has_capable(job.src_lang, job.tgt_lang, job.features_mask):
             if not self.registry.live():
                 self._fail(job, common_pb2.NO_AVAILABLE_NODE, "no inference node is connected; try again later",

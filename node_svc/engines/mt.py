@@ -123,9 +123,7 @@ class M2M100Translator:
         manifest = _load_manifest(self.model_dir)
         self.model_id: str = str(manifest["model_id"])
         self.version: str = str(manifest["version"])
-        self.language_pairs: list[tuple[str, str]] = [
-            (str(src), str(tgt)) for src, tgt in manifest["language_pairs"]
-        ]
+        self.language_pairs: list[tuple[str, str]] = [(str(src), str(tgt)) for src, tgt in manifest["language_pairs"]]
         self._pairs = frozenset(self.language_pairs)
         # "asr": the model was trained on normalize_asr() keys (the phrasebook). Real M2M100
         # checkpoints want cased, punctuated text, so they default to the light cleanup only.
@@ -162,9 +160,7 @@ class M2M100Translator:
             return normalize_asr(text, src)
         return basic_clean(text)
 
-    def translate(
-        self, sentences: Sequence[str], src: str, tgt: str, context: str = ""
-    ) -> list[str]:
+    def translate(self, sentences: Sequence[str], src: str, tgt: str, context: str = "") -> list[str]:
         """Translate sentences in one batch, keeping order; blank input gives "".
 
         `context` (earlier group utterances) is accepted for API stability but ignored: the
@@ -173,8 +169,7 @@ class M2M100Translator:
         del context
         if not self.supports(src, tgt):
             raise MtUnsupportedPair(
-                f"{self.model_id} does not translate {src}->{tgt} "
-                f"(supported: {sorted(self._pairs)})"
+                f"{self.model_id} does not translate {src}->{tgt} (supported: {sorted(self._pairs)})"
             )
         out = [""] * len(sentences)
         todo: list[int] = []

@@ -19,9 +19,10 @@ from scheduler_svc.server import SchedulerServer
 
 @contextlib.asynccontextmanager
 async def running_scheduler(**overrides: object) -> AsyncIterator[SchedulerServer]:
-    # Short heartbeats so new nodes become ready (2 healthy heartbeats) quickly.
+    # Frequent heartbeats so new nodes become ready (2 healthy heartbeats) within a second, and a
+    # generous timeout so a node sharing 2 busy cores with the test is not declared offline.
     settings = SchedulerSettings(host="127.0.0.1", port=0, metrics_port=0, metrics_host="127.0.0.1",
-                                 heartbeat_interval_ms=300)
+                                 heartbeat_interval_ms=500, heartbeat_timeout_ms=10_000)
     for key, value in overrides.items():
         setattr(settings, key, value)
     server = SchedulerServer(settings)

@@ -12,7 +12,7 @@ import pytest
 
 from lingua_common.audio import pcm16_to_float, resample
 from node_svc.engines.asr import AsrUnsupportedLanguage, WhisperAsr
-from node_svc.engines.tts import PiperTts, TtsUnsupportedLanguage
+from node_svc.engines.tts import PiperTts, TtsUnsupportedLanguage, split_sentences
 from node_svc.engines.vad import SileroVad
 from node_svc.pipeline import Pipeline, PipelineError, PipelineRequest
 from tests.helpers.wer import word_error_rate
@@ -169,7 +169,9 @@ def test_pipeline_en_to_en_streams_partials_then_final(tts: PiperTts, pipeline: 
     assert result.text_translated == result.text_asr
     assert [final for _, final in partials] == [False] * (len(partials) - 1) + [True]
     assert len(partials) >= 2 and partials[-1][0] == result.text_asr
-    assert len(chunks) == 2 and b"".join(c[0] for c in chunks) == result.tts_pcm16
+    # One streamed chunk per sentence of the text spoken (Whisper may punctuate either way).
+    assert [c[2] for c in chunks] == split_sentences(result.text_translated)
+    assert b"".join(c[0] for c in chunks) == result.tts_pcm16
     assert result.tts_sample_rate == 22050 and result.tts_voice_quality == "native"
     assert result.tts_voice == "en_US-joe-medium"
     assert set(result.timings) == {"vad_ms", "asr_ms", "mt_ms", "tts_ms", "total_ms"}
@@ -228,3 +230,17 @@ def test_pipeline_honours_cancellation(tts: PiperTts, pipeline: Pipeline) -> Non
             cancelled=cancelled,
         )
     assert info.value.code == "JOB_CANCELLED"
+
+
+def test_pipeline_cancelled_mid_recognition_stops_before_synthesis(tts: PiperTts, pipeline: Pipeline) -> None:
+    cancelled = threading.Event()
+    spoken: list[str] = []
+    with pytest.raises(PipelineError) as info:
+        pipeline.run(
+            PipelineRequest(audio=speech16k(tts, "Where is the exit?"), src_lang="en", tgt_lang="fr"),
+            on_partial=lambda text, final: cancelled.set(),
+            on_tts_chunk=lambda pcm, sr, sentence: spoken.append(sentence),
+            cancelled=cancelled,
+        )
+    assert info.value.code == "JOB_CANCELLED"
+    assert spoken == []

@@ -31,7 +31,9 @@ async def test_ten_utterances_come_back_in_order_from_two_nodes(pipeline) -> Non
     # Long and short utterances interleaved over two single-slot nodes: short ones finish first,
     # so results reach the scheduler out of order and the reorder buffer must fix that.
     long_wav, short_wav = speech_wav(pipeline, LONG), speech_wav(pipeline, SHORT)
-    async with running_scheduler() as sched:
+    # Ten jobs on two single-slot nodes sharing 2 CPU cores: give the queue and the reorder buffer
+    # room, so what is tested is the order, not how fast this machine is.
+    async with running_scheduler(queue_timeout_ms=120_000, result_grace_ms=120_000) as sched:
         address = f"127.0.0.1:{sched.port}"
         async with running_node(address, pipeline, name="a"), running_node(address, pipeline, name="b"):
             async with grpc.aio.insecure_channel(address) as channel:
@@ -57,7 +59,7 @@ async def _wait_for(predicate, timeout_s: float = 60) -> None:  # type: ignore[n
 @pytest.mark.slow
 async def test_killing_a_node_mid_job_redispatches_or_errors(pipeline) -> None:
     long_wav = speech_wav(pipeline, LONG)
-    async with running_scheduler() as sched:
+    async with running_scheduler(queue_timeout_ms=120_000, result_grace_ms=120_000) as sched:
         address = f"127.0.0.1:{sched.port}"
         env = dict(os.environ, LINGUA_NODE_SCHEDULER=address, LINGUA_NODE_MAX_CONCURRENT_JOBS="1",
                    LINGUA_NODE_DISPLAY_NAME="victim")

@@ -224,7 +224,7 @@ async def test_paired_session_uses_its_node_and_falls_back_when_it_cannot() -> N
         mesh.open_session(session_pb2.OpenSessionRequest(src_lang="en", tgt_lang="fr", pairing_code=code.code))
 
 
-async def test_require_paired_node_waits_instead_of_falling_back() -> None:
+async def test_paired_jobs_wait_for_their_busy_node_and_required_pairing_never_falls_back() -> None:
     mesh, _ = new_mesh()
     a, b = register(mesh, "a"), register(mesh, "b")
     code, _ = mesh.pairing.issue("b")
@@ -233,11 +233,14 @@ async def test_require_paired_node_waits_instead_of_falling_back() -> None:
     mesh.submit_utterance(session, utterance(0))
     mesh.submit_utterance(session, utterance(1))  # b has one slot: this one waits for b, not for a
     [job0] = assigns(b)
-    assert assigns(a) == []
-    assert [e.kind for e in _events(session)] == [session_pb2.SessionEvent.KIND_PAIRED_NODE_UNAVAILABLE]
+    assert assigns(a) == [] and _events(session) == []
     mesh.job_result("b", ok(job0))
     [job1] = assigns(b)
     assert job1.utterance_index == 1
+    mesh.node_draining("b", "maintenance")  # not ready any more: required, so the session waits
+    mesh.submit_utterance(session, utterance(2))
+    assert assigns(a) == [] and len(mesh.waiting) == 1
+    assert [e.kind for e in _events(session)] == [session_pb2.SessionEvent.KIND_PAIRED_NODE_UNAVAILABLE]
 
 
 async def test_audio_chunks_are_sealed_on_is_final_and_after_a_pause() -> None:
@@ -261,7 +264,8 @@ async def test_audio_chunks_are_sealed_on_is_final_and_after_a_pause() -> None:
 
 async def test_repeated_failures_degrade_a_node_and_it_gets_no_new_jobs() -> None:
     mesh, session = new_mesh(failure_threshold=2)
-    a, b = register(mesh, "a", max_jobs=4), register(mesh, "b", max_jobs=4)
+    a = register(mesh, "a", max_jobs=4)
+    register(mesh, "b", max_jobs=4)
     for i in range(4):
         mesh.submit_utterance(session, utterance(i))
     failed_on_a = 0
