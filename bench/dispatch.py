@@ -209,10 +209,19 @@ class FakeNode:
         self.received = received
         self.lock = asyncio.Lock()
         self.task: asyncio.Task[None] | None = None
+        self.last_heartbeat = 0.0
+        self.max_heartbeat_gap = 0.0
 
     async def write(self, msg: Any) -> None:
         async with self.lock:
             await self.call.write(msg)
+
+    async def heartbeat(self) -> None:
+        now = time.monotonic()
+        if self.last_heartbeat:
+            self.max_heartbeat_gap = max(self.max_heartbeat_gap, now - self.last_heartbeat)
+        self.last_heartbeat = now
+        await self.write(_heartbeat())
 
     async def serve_mesh(self) -> None:
         with contextlib.suppress(grpc.RpcError, asyncio.CancelledError, grpc.aio.UsageError):
@@ -273,7 +282,7 @@ class LoadGen:
                     raise RuntimeError(f"fake node {i} was not registered: {first}")
                 self.heartbeat_s = first.registered.heartbeat_interval_ms / 1000
                 node = FakeNode(i, call, self.received)
-                await node.write(_heartbeat())  # as NodeAgent does: one heartbeat right after `registered`
+                await node.heartbeat()  # as NodeAgent does: one heartbeat right after `registered`
                 node.task = asyncio.create_task(node.serve_mesh())
                 self.mesh_nodes.append(node)
 
@@ -303,7 +312,7 @@ class LoadGen:
         """
         position, credit, last = 0, 0.0, time.monotonic()
         while True:
-            await asyncio.sleep(0.05)
+            await asyncio.sleep(0.01)
             now = time.monotonic()
             nodes = self.mesh_nodes
             if not nodes or self.heartbeat_s <= 0:
@@ -317,7 +326,7 @@ class LoadGen:
                 node = nodes[position % len(nodes)]
                 position += 1
                 with contextlib.suppress(grpc.RpcError, grpc.aio.UsageError):
-                    await node.write(_heartbeat())
+                    await node.heartbeat()
 
     async def close(self) -> None:
         if self._heartbeat_task is not None:
@@ -352,7 +361,8 @@ async def _loadgen(conn: Connection, streams_per_channel: int, parallel: int) ->
                 conn.send(("ok",))
             elif cmd == "dump":
                 r = gen.received
-                conn.send(("ok", r.mesh, r.relay, len(r.mesh_nodes_used)))
+                gap = max((n.max_heartbeat_gap for n in gen.mesh_nodes), default=0.0)
+                conn.send(("ok", r.mesh, r.relay, len(r.mesh_nodes_used), gap))
             elif cmd == "stop":
                 await gen.close()
                 conn.send(("ok",))
@@ -463,6 +473,7 @@ async def _client(conn: Connection, mesh_port: int, relay_port: int, utterances:
     started = time.perf_counter()
     await asyncio.gather(*(w.run(warm_each, warm_each + each, record=True) for w in workers))
     report.wall_s = time.perf_counter() - started
+    conn.send(("measured",))
     for w in workers:
         await w.mesh_call.write(session_pb2.ClientMessage(close=session_pb2.CloseSessionRequest(
             session_id=w.session_id)))
@@ -503,6 +514,14 @@ class Row:
     registration_cpu_s: float
     # Event-loop time of Mesh.node_disconnected for one node at this size (mean of a sample).
     disconnect_ms: float
+    # Longest time between two heartbeats the load generator sent for one node (timeout: 3 intervals).
+    heartbeat_gap_s: float
+    # Scheduler event-loop stalls: the longest while registering, and while measuring (and how many > 5 ms).
+    reg_stall_ms: float
+    run_stall_ms: float
+    run_stalls: int
+    # While measuring: scheduler internals that scan every node -> (calls, longest ms).
+    internals: dict[str, tuple[int, float]]
     # Only with --full-teardown: every node disconnects and the scheduler stops.
     teardown_s: float
 
@@ -528,9 +547,64 @@ async def _wait_until(condition: Callable[[], bool], timeout_s: float, poll_s: f
     return True
 
 
+class Probe:
+    """Times calls of a few scheduler internals (wrapped on the instances, in this process only), to
+    tell which periodic or per-node work causes the event-loop stalls."""
+
+    def __init__(self, targets: dict[str, tuple[object, str]]) -> None:
+        self.calls: dict[str, list[float]] = {}
+        for label, (owner, attr) in targets.items():
+            fn = getattr(owner, attr, None)
+            if callable(fn):
+                self.calls[label] = []
+                setattr(owner, attr, self._timed(fn, self.calls[label]))
+
+    @staticmethod
+    def _timed(fn: Callable[..., Any], out: list[float]) -> Callable[..., Any]:
+        def timed(*args: Any, **kwargs: Any) -> Any:
+            started = time.perf_counter()
+            try:
+                return fn(*args, **kwargs)
+            finally:
+                out.append(time.perf_counter() - started)
+
+        return timed
+
+    def take(self) -> dict[str, tuple[int, float]]:
+        """label -> (calls, longest ms) since the last take()."""
+        out = {label: (len(times), max(times, default=0.0) * 1000) for label, times in self.calls.items()}
+        for times in self.calls.values():
+            times.clear()
+        return out
+
+
+class LoopLag:
+    """How late this (the scheduler's) event loop wakes from a 10 ms sleep: its stalls as any handler sees them."""
+
+    def __init__(self, period_s: float = 0.01) -> None:
+        self.period_s = period_s
+        self.lags: list[float] = []
+        self.task = asyncio.create_task(self._run())
+
+    async def _run(self) -> None:
+        while True:
+            started = time.perf_counter()
+            await asyncio.sleep(self.period_s)
+            self.lags.append(time.perf_counter() - started - self.period_s)
+
+    def take(self) -> tuple[float, int]:
+        """(longest stall in ms, stalls over 5 ms) since the last take()."""
+        lags, self.lags = self.lags, []
+        return max(lags, default=0.0) * 1000, sum(1 for lag in lags if lag > 0.005)
+
+
 def sample_disconnects(server: Any, count: int) -> float:
     """Mean ms that Mesh.node_disconnected takes for one of `count` connected nodes (they go offline)."""
-    links = list(server.mesh.links.values())[:count]
+    from scheduler_svc.registry import NodeState
+
+    ready = (link for link in server.mesh.links.values()
+             if (node := server.mesh.registry.get(link.node_id)) is not None and node.state is NodeState.READY)
+    links = [link for _, link in zip(range(count), ready, strict=False)]
     started = time.perf_counter()
     for link in links:
         server.mesh.node_disconnected(link)
@@ -571,25 +645,32 @@ async def run_size(nodes: int, args: argparse.Namespace, log: Callable[[str], No
                           name=f"bench-nodes-{nodes}", daemon=True)
     loadgen.start()
     client: mp.process.BaseProcess | None = None
+    lag = LoopLag()
+    probe = Probe({"registry.expired": (server.mesh.registry, "expired"),
+                   "index._compact": (server.mesh.index, "_compact"),
+                   "mesh._count_nodes": (server.mesh, "_count_nodes")})
     try:
         log(f"[{nodes} nodes] connecting relay nodes ...")
         await _ask(parent_conn, "relay", relay_port, nodes)
         log(f"[{nodes} nodes] registering fake nodes with the scheduler ...")
         cpu_before = cpu_s()
+        lag.take()
         _, reg_start_ns, _ = await _ask(parent_conn, "mesh", port, nodes)
         # The last `registered` may be on the wire before its link is stored.
         await _wait_until(lambda: len(server.mesh.links) >= nodes, 10.0)
         registration_s = (time.monotonic_ns() - reg_start_ns) / 1e9
         registration_cpu_s = cpu_s() - cpu_before
-        rss = rss_mib()
         log(f"[{nodes} nodes] registered in {registration_s:.2f} s ({registration_cpu_s:.1f} s scheduler CPU); "
-            f"scheduler RSS {rss:.0f} MiB; node states {_states(server)}")
+            f"node states {_states(server)}")
         # A new node takes jobs only after `ready_after_heartbeats` heartbeats: wait until none is
         # still registering (each is then READY, or OFFLINE if the scheduler missed its heartbeats).
-        await _wait_until(lambda: not _states(server).get("registering"), 30 + 4 * heartbeat_ms / 1000, 0.25)
+        await _wait_until(lambda: not _states(server).get("registering"), 30 + 4 * heartbeat_ms / 1000, 1.0)
         ready_s = (time.monotonic_ns() - reg_start_ns) / 1e9
         states_ready = _states(server)
-        log(f"[{nodes} nodes] {ready_s:.2f} s after the first Connect: node states {states_ready}")
+        reg_stall_ms, _ = lag.take()
+        rss = rss_mib()
+        log(f"[{nodes} nodes] {ready_s:.2f} s after the first Connect: node states {states_ready}; "
+            f"scheduler RSS {rss:.0f} MiB")
         await _ask(parent_conn, "freeze")
         await _ask(relay_conn, "freeze")
 
@@ -603,16 +684,24 @@ async def run_size(nodes: int, args: argparse.Namespace, log: Callable[[str], No
         server.mesh.dispatch_latencies.clear()  # GetStats should describe the measured utterances only
         gc.collect()
         gc.freeze()
+        await asyncio.sleep(0.05)  # let the lag monitor see the collection before its window starts
+        lag.take()
+        probe.take()
         log(f"[{nodes} nodes] warmed up; measuring {args.utterances} utterances on each path ...")
         client_parent.send(("go",))
         outcome = await asyncio.to_thread(client_parent.recv)
+        run_stall_ms, run_stalls = lag.take()
+        internals = probe.take()
+        if outcome[0] == "measured":
+            outcome = await asyncio.to_thread(client_parent.recv)
         if outcome[0] == "error":
             raise RuntimeError(f"client: {outcome[1]}")
         report: ClientReport = outcome[1]
         async with grpc.aio.insecure_channel(f"127.0.0.1:{port}") as channel:
             stats = await admin_pb2_grpc.SchedulerAdminStub(channel).GetStats(admin_pb2.GetStatsRequest())
-        _, mesh_recv, relay_recv, nodes_used = await _ask(parent_conn, "dump")
+        _, mesh_recv, relay_recv, nodes_used, heartbeat_gap_s = await _ask(parent_conn, "dump")
     finally:
+        lag.task.cancel()
         disconnect_ms = sample_disconnects(server, 20)
         if not args.full_teardown:
             # The scheduler is thrown away: skip its per-node disconnect bookkeeping, which costs
@@ -645,7 +734,9 @@ async def run_size(nodes: int, args: argparse.Namespace, log: Callable[[str], No
                nodes_by_state={k: v for k, v in sorted(stats.nodes_by_state.items()) if v},
                ready_s=ready_s, nodes_ready_before=states_ready.get("ready", 0),
                wall_s=report.wall_s, registration_cpu_s=registration_cpu_s,
-               disconnect_ms=disconnect_ms, teardown_s=teardown_s if args.full_teardown else float("nan"))
+               disconnect_ms=disconnect_ms, heartbeat_gap_s=heartbeat_gap_s, reg_stall_ms=reg_stall_ms,
+               run_stall_ms=run_stall_ms, run_stalls=run_stalls, internals=internals,
+               teardown_s=teardown_s if args.full_teardown else float("nan"))
 
 
 def render(rows: list[Row], args: argparse.Namespace) -> str:
@@ -663,7 +754,7 @@ def render(rows: list[Row], args: argparse.Namespace) -> str:
         "latencies in ms; relay/mesh = client send -> JobAssign read on a node (two gRPC hops: client process ->",
         "relay or scheduler process -> load-generator process);",
         "sched = GetStats (in-scheduler: utterance accepted -> JobAssign queued on the node stream);",
-        "ovh = mesh - relay; RSS = this process (scheduler + bench) after registration, (+ growth during it).",
+        "ovh = mesh - relay; RSS = this process (scheduler + bench) with all nodes registered (+ growth).",
         f"{args.utterances} utterances per path per size, {args.audio_ms} ms PCM16 each, concurrency "
         f"{args.concurrency}, heartbeats every {args.heartbeat_ms} ms per node"
         f"{'' if args.heartbeat_ms > 0 else ' (off)'}; reg s = first Connect -> last `registered`.",
@@ -677,6 +768,11 @@ def render(rows: list[Row], args: argparse.Namespace) -> str:
                  f"ONLY {r.nodes_ready_before:,} READY when measuring started ({r.ready_s:.1f} s)")
         lines.append(f"  {'':>6}        registration used {r.registration_cpu_s:.1f} s of scheduler-process CPU; "
                      f"{ready};")
+        lines.append(f"  {'':>6}        scheduler event loop: longest stall {r.reg_stall_ms:.0f} ms while registering, "
+                     f"{r.run_stall_ms:.1f} ms while measuring ({r.run_stalls} stalls > 5 ms); longest heartbeat gap "
+                     f"sent by the load generator {r.heartbeat_gap_s:.1f} s")
+        lines.append(f"  {'':>6}        while measuring: " + ", ".join(
+            f"{label}() {calls}x, longest {ms:.1f} ms" for label, (calls, ms) in r.internals.items()))
         lines.append(f"  {'':>6}        one node disconnecting costs {r.disconnect_ms:.2f} ms of scheduler event loop"
                      + (f"; full teardown (all nodes disconnect) {r.teardown_s:.1f} s" if args.full_teardown else ""))
     lines += ["", "targets (scheduler dispatch p99 <= 2 ms at 1,000 nodes, <= 5 ms at 10,000):"]

@@ -24,6 +24,7 @@ from lingua_common.audio import AudioDecodeError, decode_audio
 from lingua_common.grpc_server import channel_options
 from node_svc.capabilities import installed_models
 from node_svc.config import NodeSettings
+from node_svc.joblog import JobLog
 from node_svc.pipeline import Pipeline, PipelineError, PipelineRequest, PipelineResult
 from node_svc.resources import ResourceMonitor
 
@@ -55,6 +56,7 @@ class NodeAgent:
         self._job_tasks: set[asyncio.Task[None]] = set()
         self._stopping = False
         self._outbox: Outbox | None = None
+        self._job_log = JobLog(settings.job_log)
 
     # ---- connection loop ---------------------------------------------------------------------------
 
@@ -223,6 +225,8 @@ class NodeAgent:
                                          error=common_pb2.Error(code=common_pb2.INTERNAL, message=str(exc)))
         finally:
             self._running.pop(key, None)
+        self._job_log.write(self.node_id, job.job_id, job.attempt_id, "end",
+                            "cancelled" if cancelled.is_set() else ("ok" if outcome.success else "error"))
         outcome.processing_ms = (time.perf_counter() - started) * 1000
         if not cancelled.is_set():
             outbox.put_nowait(node_pb2.NodeMessage(job_result=outcome))
@@ -230,6 +234,7 @@ class NodeAgent:
     def _execute(self, job: node_pb2.JobAssign, cancelled: threading.Event,
                  send: Any) -> PipelineResult:
         """Runs in a worker thread."""
+        self._job_log.write(self.node_id, job.job_id, job.attempt_id, "start")
         send(node_pb2.NodeMessage(job_started=node_pb2.JobStarted(job_id=job.job_id, attempt_id=job.attempt_id)))
         try:
             audio = decode_audio(job.audio.data, common_pb2.AudioEncoding.Name(job.audio.encoding),
@@ -277,7 +282,8 @@ async def serve(settings: NodeSettings) -> None:
 
     cpu_threads = settings.cpu_threads or None
     pipeline = await asyncio.to_thread(Pipeline.bundled, cpu_threads)
-    await asyncio.to_thread(pipeline.warm_up)
+    if settings.warm_up:
+        await asyncio.to_thread(pipeline.warm_up)
     agent = NodeAgent(settings, pipeline)
     runner = asyncio.create_task(agent.run())
     print(f"node ready, connecting to {settings.scheduler}", flush=True)

@@ -27,3 +27,7 @@ class NodeSettings:
     # Seconds a shutting-down node waits for its in-flight jobs.
     drain_grace_s: float = 30.0
     max_message_mb: int = 64
+    # Run one tiny job through every model before connecting, so the first real job is not slow.
+    warm_up: bool = True
+    # Append a JSON line per job start/end to this file (empty: no log).
+    job_log: str = ""
