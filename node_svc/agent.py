@@ -19,7 +19,7 @@ from typing import Any
 
 import grpc
 
-from lingua.v1 import common_pb2, node_pb2, node_pb2_grpc
+from lingua.v1 import common_pb2, node_pb2, node_pb2_grpc, session_pb2
 from lingua_common.audio import AudioDecodeError, decode_audio
 from lingua_common.grpc_server import channel_options
 from node_svc.capabilities import installed_models
@@ -57,6 +57,7 @@ class NodeAgent:
         self._stopping = False
         self._outbox: Outbox | None = None
         self._job_log = JobLog(settings.job_log)
+        self._directions: dict[tuple[str, int], tuple[str, str]] = {}
 
     # ---- connection loop ---------------------------------------------------------------------------
 
@@ -258,19 +259,36 @@ class NodeAgent:
                     audio=common_pb2.Audio(data=pcm, encoding=common_pb2.PCM16, sample_rate_hz=rate, channels=1))))
             seq += 1
 
-        request = PipelineRequest(audio=audio, src_lang=job.src_lang, tgt_lang=job.tgt_lang,
-                                  context_text=job.context_text)
-        return self.pipeline.run(request, on_partial=on_partial, on_tts_chunk=on_tts, cancelled=cancelled)
+        src, tgt = self._direction(job, audio)
+        request = PipelineRequest(audio=audio, src_lang=src, tgt_lang=tgt, context_text=job.context_text)
+        result = self.pipeline.run(request, on_partial=on_partial, on_tts_chunk=on_tts, cancelled=cancelled)
+        self._directions[(job.job_id, job.attempt_id)] = (src, tgt)
+        return result
+
+    def _direction(self, job: node_pb2.JobAssign, audio: Any) -> tuple[str, str]:
+        """Which way to translate: as assigned, or in two-way mode from the language spoken."""
+        if job.mode != session_pb2.SESSION_MODE_TWO_WAY:
+            return job.src_lang, job.tgt_lang
+        a, b = job.lang_a, job.lang_b
+        heard = [lang for lang in (a, b) if lang in self.pipeline.asr.languages]
+        if len(heard) == 1:  # the ASR model knows only one of the two languages: that is the one spoken
+            src = heard[0]
+        else:
+            detect = getattr(self.pipeline.asr, "detect_language", None)
+            src = detect(audio, [a, b]) if detect is not None else a
+        return (a, b) if src == a else (b, a)
 
     def _result_proto(self, job: node_pb2.JobAssign, r: PipelineResult) -> common_pb2.TranslationResult:
         t = r.timings
+        src, tgt = self._directions.pop((job.job_id, job.attempt_id), (job.src_lang, job.tgt_lang))
         return common_pb2.TranslationResult(
             session_id=job.session_id, utterance_index=job.utterance_index, job_id=job.job_id,
             node_id=self.node_id, attempt_id=job.attempt_id, text_asr=r.text_asr,
-            text_translated=r.text_translated, src_lang=job.src_lang, tgt_lang=job.tgt_lang,
+            text_translated=r.text_translated, src_lang=src, tgt_lang=tgt,
             tts_audio=common_pb2.Audio(data=r.tts_pcm16, encoding=common_pb2.PCM16,
                                        sample_rate_hz=r.tts_sample_rate, channels=1),
-            extras=common_pb2.Extras(tts_voice=r.tts_voice, tts_voice_quality=r.tts_voice_quality, notes=r.notes),
+            extras=common_pb2.Extras(tts_voice=r.tts_voice, tts_voice_quality=r.tts_voice_quality, notes=r.notes,
+                                     detected_lang=src if job.mode == session_pb2.SESSION_MODE_TWO_WAY else ""),
             timings=common_pb2.Timings(vad_ms=t.get("vad_ms", 0), asr_ms=t.get("asr_ms", 0),
                                        mt_ms=t.get("mt_ms", 0), tts_ms=t.get("tts_ms", 0),
                                        node_ms=t.get("total_ms", 0)))

@@ -515,12 +515,15 @@ class Mesh:
             return self._pool(need), True
         return self._pool(need), False
 
+    def _two_way_capable(self, need: Need) -> set[str]:
+        return set(self.index.capable_ids(need.src, need.tgt, need.features_mask)) & set(
+            self.index.capable_ids(need.tgt, need.src, need.features_mask))
+
     def _pool(self, need: Need) -> NodeRecord | None:
         if not need.two_way:
             return self.index.select(need.src, need.tgt, need.features_mask, need.dialect, need.tried)
         # Both directions needed: intersect the two capability groups (two-way sessions are few).
-        both = set(self.index.capable_ids(need.src, need.tgt, need.features_mask)) & set(
-            self.index.capable_ids(need.tgt, need.src, need.features_mask))
+        both = self._two_way_capable(need)
         nodes = [n for n in (self.registry.get(i) for i in sorted(both))
                  if n is not None and not self.eligible(n, need)]
         return max(nodes, key=lambda n: rank(n, need.tgt, self.settings.strategy, self.settings.weights),
@@ -579,6 +582,11 @@ class Mesh:
         paired = self.paired_usable(need)
         waiting_for_paired = (paired is not None and paired.node_id not in need.tried) or (
             need.require_paired and self.registry.get(need.paired_node_id) is not None)
+        if need.two_way and not waiting_for_paired and not self._two_way_capable(need):
+            self._fail(job, common_pb2.UNSUPPORTED_LANGUAGE,
+                       f"two-way {need.src}<->{need.tgt} needs a node that translates speech in both directions; "
+                       "no connected node does")
+            return
         if not waiting_for_paired and not self.index.has_capable(job.src_lang, job.tgt_lang, job.features_mask):
             if not self.registry.live():
                 self._fail(job, common_pb2.NO_AVAILABLE_NODE, "no inference node is connected; try again later",

@@ -291,3 +291,23 @@ async def test_registering_node_waits_for_healthy_heartbeats() -> None:
         mesh.node_heartbeat("a", node_pb2.NodeHeartbeat())
     assert mesh.registry.nodes["a"].state is NodeState.READY
     assert len(assigns(a)) == 1
+
+
+async def test_two_way_sessions_go_to_nodes_that_run_both_directions() -> None:
+    mesh, _ = new_mesh()
+    one_way = register(mesh, "one-way", max_jobs=4)
+    both = NodeLink("")
+    models = [node_pb2.InstalledModel(model_id="asr", kind=node_pb2.MODEL_KIND_ASR, languages=["en", "fr"]),
+              node_pb2.InstalledModel(model_id="mt", kind=node_pb2.MODEL_KIND_MT,
+                                      pairs=[common_pb2.LanguagePair(src_lang="en", tgt_lang="fr"),
+                                             common_pb2.LanguagePair(src_lang="fr", tgt_lang="en")]),
+              node_pb2.InstalledModel(model_id="tts", kind=node_pb2.MODEL_KIND_TTS, languages=["en", "fr"])]
+    mesh.register_node(node_pb2.NodeRegister(node_id="both", installed_models=models, max_concurrent_jobs=1), both)
+    both.node_id = "both"
+    session = mesh.open_session(session_pb2.OpenSessionRequest(
+        mode=session_pb2.SESSION_MODE_TWO_WAY, lang_a="en", lang_b="fr"))
+    mesh.submit_utterance(session, utterance(0))
+    [job] = assigns(both)
+    assert (job.mode, job.lang_a, job.lang_b) == (session_pb2.SESSION_MODE_TWO_WAY, "en", "fr")
+    mesh.submit_utterance(session, utterance(1))  # "both" is busy; the one-way node is no substitute
+    assert assigns(one_way) == [] and len(mesh.waiting) == 1
