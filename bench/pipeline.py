@@ -54,7 +54,7 @@ UTTERANCES: dict[str, tuple[str, str]] = {
     "short": ("1.5 s", "Where is the nearest bus stop?"),
     "medium": ("3 s", "Could you recommend a good book about the history of the city?"),
     "long": ("6 s", "My brother lives in a small village in the mountains. "
-                    "The museum is free on the first Sunday of the month."),
+                    "The children are playing in the garden behind the house."),
 }
 TARGET_LENGTH = "medium"
 TARGET_OVERHEAD_MS = 30.0
@@ -184,6 +184,11 @@ async def mesh(pipeline: Pipeline) -> Any:
     task = asyncio.create_task(agent.run())
     try:
         await asyncio.wait_for(agent.connected.wait(), 30)
+        # The scheduler gives a new node jobs only after a few heartbeats (ready_after_heartbeats).
+        for _ in range(600):
+            if server.mesh.registry.counts_by_state().get("ready"):
+                break
+            await asyncio.sleep(0.1)
         async with grpc.aio.insecure_channel(f"127.0.0.1:{port}") as channel:
             client = MeshClient(channel)
             await client.open()
@@ -249,13 +254,17 @@ def render(speeches: list[Speech], results: dict[str, Samples],
         r = results[s.key]
         in50, mesh50 = pct(r.inproc_first, 50), pct(r.mesh_first, 50)
         paired = statistics.median(m - i for m, i in zip(r.mesh_first, r.inproc_first, strict=True))
-        row: dict[str, Any] = {"length": s.label, "audio_s": s.seconds, "inproc_first_p50_ms": in50,
-               "inproc_first_p95_ms": pct(r.inproc_first, 95), "mesh_first_p50_ms": mesh50,
-               "mesh_first_p95_ms": pct(r.mesh_first, 95), "overhead_p50_ms": mesh50 - in50,
-               "overhead_paired_median_ms": paired, "ratio_p50": mesh50 / in50,
-               "inproc_end_p50_ms": pct(r.inproc_end, 50), "mesh_end_p50_ms": pct(r.mesh_end, 50),
-               "node_processing_p50_ms": pct(r.node_ms, 50),
-               "stages_p50_ms": {k: pct(v, 50) for k, v in r.stage_ms.items()}, "runs": len(r.mesh_first)}
+        row: dict[str, Any] = {
+            "length": s.label, "audio_s": s.seconds, "runs": len(r.mesh_first),
+            "inproc_first_p50_ms": in50, "inproc_first_p95_ms": pct(r.inproc_first, 95),
+            "mesh_first_p50_ms": mesh50, "mesh_first_p95_ms": pct(r.mesh_first, 95),
+            "overhead_p50_ms": mesh50 - in50, "overhead_paired_median_ms": paired, "ratio_p50": mesh50 / in50,
+            "inproc_end_p50_ms": pct(r.inproc_end, 50), "mesh_end_p50_ms": pct(r.mesh_end, 50),
+            "node_processing_p50_ms": pct(r.node_ms, 50),
+            # Per run: client-observed e2e minus what the node reports it spent on the job.
+            "outside_node_p50_ms": statistics.median(e - n for e, n in zip(r.mesh_end, r.node_ms, strict=True)),
+            "stages_p50_ms": {k: pct(v, 50) for k, v in r.stage_ms.items()},
+        }
         rows.append(row)
         cells = (s.label, f"{s.seconds:.2f}", *(f"{row[k]:.1f}" for k in (
             "inproc_first_p50_ms", "inproc_first_p95_ms", "mesh_first_p50_ms", "mesh_first_p95_ms",
@@ -275,17 +284,20 @@ def render(speeches: list[Speech], results: dict[str, Samples],
         lines.append(f"  {s.label}: {s.text!r} -> {translations[0]!r}"
                      + ("" if len(translations) == 1 else f" (paths disagree: {translations})"))
         lines.append(f"        in-process stages p50 ms: {stages}; node-reported processing p50 "
-                     f"{row['node_processing_p50_ms']:.0f} ms (mesh e2e - node = "
-                     f"{row['mesh_end_p50_ms'] - row['node_processing_p50_ms']:.1f} ms transport+scheduling)")
+                     f"{row['node_processing_p50_ms']:.0f} ms; mesh e2e - node processing, per run, p50 "
+                     f"{row['outside_node_p50_ms']:.1f} ms (transport + scheduling)")
     target = next((row for s, row in zip(speeches, rows, strict=True) if s.key == TARGET_LENGTH), None)
     lines.append("")
     if target is None:
         lines.append(f"target (mesh overhead <= {TARGET_OVERHEAD_MS:.0f} ms p50 at 3 s): not measured in this run")
     else:
         ovh = target["overhead_p50_ms"]
+        spread = target["inproc_first_p95_ms"] - target["inproc_first_p50_ms"]
         lines.append(f"target: mesh first-audio overhead <= {TARGET_OVERHEAD_MS:.0f} ms p50 for a 3 s utterance: "
-                     f"{ovh:.1f} ms (paired {target['overhead_paired_median_ms']:.1f} ms) -> "
-                     f"{'HOLDS' if ovh <= TARGET_OVERHEAD_MS else 'DOES NOT HOLD'}")
+                     f"{ovh:.1f} ms -> {'HOLDS' if ovh <= TARGET_OVERHEAD_MS else 'DOES NOT HOLD'}")
+        lines.append(f"        (paired median {target['overhead_paired_median_ms']:.1f} ms; time outside the node's "
+                     f"job {target['outside_node_p50_ms']:.1f} ms p50; in-process run-to-run spread p95 - p50 = "
+                     f"{spread:.0f} ms{', so use --runs 30 or more for a firm direct number' if spread > 30 else ''})")
     return "\n".join(lines), rows
 
 

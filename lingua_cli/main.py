@@ -110,7 +110,8 @@ def _translate(args: argparse.Namespace) -> int:
     if args.out:
         args.out.write_bytes(encode_wav(result.tts_audio.data, result.tts_audio.sample_rate_hz))
     if args.json:
-        out = json_format.MessageToDict(result, preserving_proto_field_name=True)
+        out = json_format.MessageToDict(result, preserving_proto_field_name=True,
+                                        always_print_fields_with_no_presence=True)
         out.get("tts_audio", {}).pop("data", None)  # audio goes to --out, not into the terminal
         out["tts_audio_bytes"] = len(result.tts_audio.data)
         if args.out:

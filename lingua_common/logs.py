@@ -37,3 +37,5 @@ def setup_logging(level: str = "INFO") -> None:
     root = logging.getLogger()
     root.handlers[:] = [handler]
     root.setLevel(level.upper())
+    # faster-whisper logs every clip it decodes at INFO; that is per-job noise in a service log.
+    logging.getLogger("faster_whisper").setLevel(logging.WARNING)

@@ -1,37 +1,66 @@
 """Capability index: find the best eligible node for a job without scanning every node.
 
 Nodes are grouped by what they can run: (src, tgt), then the exact feature set and dialects they
-support. Each group keeps a max-heap of (rank, node) entries, pushed whenever a node's load, usage or
-state changes; entries are invalidated lazily by the node's epoch. Selection looks only at the heads
-of the groups whose features cover the job's, so it costs microseconds at 10,000 nodes. Bonuses that
-depend on the job (dialect) are the same for a whole group, so comparing group heads stays exact.
+support. Each group keeps its eligible nodes in a sorted list ordered by rank, updated in O(log n)
+whenever a node's load, usage or state changes (nodes that cannot take a job are not in it).
+Selection looks only at the first entry of the groups whose features cover the job's, so it costs
+microseconds at 10,000 nodes. Bonuses that depend on the job (dialect) are the same for a whole
+group, so comparing group heads stays exact.
 """
 
 from __future__ import annotations
 
-import heapq
 import random
-from collections import deque
 from dataclasses import dataclass, field
+
+from sortedcontainers import SortedList
 
 from scheduler_svc.registry import NodeRecord, NodeRegistry
 from scheduler_svc.scoring import Weights, rank
 
-# (-rank, node_id, epoch): heapq is a min-heap; node_id makes ties deterministic.
-Entry = tuple[float, str, int]
+Key = tuple[float, str]  # (-rank, node_id): ascending order puts the best first, ties to the smaller id
 GroupKey = tuple[int, frozenset[str]]  # (features mask, dialects)
 
 
 @dataclass
 class _Group:
     members: set[str] = field(default_factory=set)
-    heap: list[Entry] = field(default_factory=list)
+    ranked: SortedList = field(default_factory=SortedList)
+    key_of: dict[str, Key] = field(default_factory=dict)
+
+    def place(self, node_id: str, key: Key | None) -> None:
+        old = self.key_of.pop(node_id, None)
+        if old is not None:
+            self.ranked.remove(old)
+        if key is not None:
+            self.ranked.add(key)
+            self.key_of[node_id] = key
 
 
-@dataclass
-class Pick:
-    node: NodeRecord
-    score: float
+class _Ring:
+    """Members of a (src, tgt) in rotation order, with O(1) removal (order may shift on removal)."""
+
+    def __init__(self) -> None:
+        self.ids: list[str] = []
+        self.pos: dict[str, int] = {}
+        self.cursor = 0
+
+    def add(self, node_id: str) -> None:
+        self.pos[node_id] = len(self.ids)
+        self.ids.append(node_id)
+
+    def remove(self, node_id: str) -> None:
+        i = self.pos.pop(node_id)
+        last = self.ids.pop()
+        if last != node_id:
+            self.ids[i] = last
+            self.pos[last] = i
+
+    def next(self) -> str:
+        self.cursor %= len(self.ids)
+        node_id = self.ids[self.cursor]
+        self.cursor += 1
+        return node_id
 
 
 class CapabilityIndex:
@@ -41,8 +70,7 @@ class CapabilityIndex:
         self.strategy = strategy
         self.weights = weights or Weights()
         self._groups: dict[tuple[str, str], dict[GroupKey, _Group]] = {}
-        # Every member of a (src, tgt), in rotation order, for round_robin and power_of_two sampling.
-        self._ring: dict[tuple[str, str], deque[str]] = {}
+        self._rings: dict[tuple[str, str], _Ring] = {}
         self._membership: dict[str, list[tuple[tuple[str, str], GroupKey]]] = {}
         self._rng = random.Random(seed)
 
@@ -50,37 +78,34 @@ class CapabilityIndex:
 
     def update(self, node: NodeRecord) -> None:
         """Re-index `node` after any change to its capabilities, state, usage or load."""
-        node.epoch += 1
         gkey: GroupKey = (node.caps.features_mask, node.caps.dialects)
         wanted = [(key, gkey) for key in sorted(node.caps.job_keys())]
         if self._membership.get(node.node_id) != wanted:
             self.remove(node.node_id)
             for key, g in wanted:
                 self._groups.setdefault(key, {}).setdefault(g, _Group()).members.add(node.node_id)
-                self._ring.setdefault(key, deque()).append(node.node_id)
+                self._rings.setdefault(key, _Ring()).add(node.node_id)
             self._membership[node.node_id] = wanted
-        if not node.accepts_jobs():
-            return
+        eligible = node.accepts_jobs()
         for key, g in wanted:
-            group = self._groups[key][g]
-            heapq.heappush(group.heap, (-rank(node, key[1], self.strategy, self.weights), node.node_id, node.epoch))
-            if len(group.heap) > 2 * len(group.members) + 64:
-                self._compact(group)
+            entry = (-rank(node, key[1], self.strategy, self.weights), node.node_id) if eligible else None
+            self._groups[key][g].place(node.node_id, entry)
 
     def remove(self, node_id: str) -> None:
         for key, g in self._membership.pop(node_id, []):
             groups = self._groups.get(key, {})
             group = groups.get(g)
             if group is not None:
+                group.place(node_id, None)
                 group.members.discard(node_id)
                 if not group.members:
                     del groups[g]
-            ring = self._ring.get(key)
+            ring = self._rings.get(key)
             if ring is not None:
                 ring.remove(node_id)
             if not groups:
                 self._groups.pop(key, None)
-                self._ring.pop(key, None)
+                self._rings.pop(key, None)
 
     # ---- queries -----------------------------------------------------------------------------------
 
@@ -108,17 +133,20 @@ class CapabilityIndex:
         return self._best(src, tgt, features_mask, dialect, exclude)
 
     def _best(self, src: str, tgt: str, features_mask: int, dialect: str, exclude: frozenset[str]) -> Pick | None:
-        best: tuple[float, str, NodeRecord] | None = None
+        best: tuple[float, str] | None = None
         for g, group in self._groups.get((src, tgt), {}).items():
             if features_mask & ~g[0]:
                 continue
-            head = self._valid_head(group, exclude)
+            head = next((k for k in group.ranked if k[1] not in exclude), None)
             if head is None:
                 continue
-            score = -head[0][0] + (self.weights.dialect if dialect and dialect in g[1] else 0.0)
-            if best is None or (score, _neg(head[1].node_id)) > (best[0], _neg(best[1])):
-                best = (score, head[1].node_id, head[1])
-        return None if best is None else Pick(best[2], best[0])
+            score = -head[0] + (self.weights.dialect if dialect and dialect in g[1] else 0.0)
+            if best is None or (-score, head[1]) < (-best[0], best[1]):
+                best = (score, head[1])
+        if best is None:
+            return None
+        node = self._registry.get(best[1])
+        return None if node is None else Pick(node, best[0])
 
     def _eligible(self, node_id: str, features_mask: int, exclude: frozenset[str]) -> NodeRecord | None:
         node = self._registry.get(node_id)
@@ -127,25 +155,23 @@ class CapabilityIndex:
         return node
 
     def _round_robin(self, src: str, tgt: str, features_mask: int, exclude: frozenset[str]) -> Pick | None:
-        ring = self._ring.get((src, tgt))
-        if not ring:
+        ring = self._rings.get((src, tgt))
+        if ring is None:
             return None
-        for _ in range(len(ring)):
-            node_id = ring[0]
-            ring.rotate(-1)
-            node = self._eligible(node_id, features_mask, exclude)
+        for _ in range(len(ring.ids)):
+            node = self._eligible(ring.next(), features_mask, exclude)
             if node is not None:
                 return Pick(node, rank(node, tgt, "composite", self.weights))
         return None
 
     def _power_of_two(self, src: str, tgt: str, features_mask: int, dialect: str,
                       exclude: frozenset[str]) -> Pick | None:
-        ring = self._ring.get((src, tgt))
-        if not ring:
+        ring = self._rings.get((src, tgt))
+        if ring is None:
             return None
         found: dict[str, NodeRecord] = {}
         for _ in range(16):  # bounded sampling; falls back to the best node when eligible ones are rare
-            node = self._eligible(ring[self._rng.randrange(len(ring))], features_mask, exclude)
+            node = self._eligible(ring.ids[self._rng.randrange(len(ring.ids))], features_mask, exclude)
             if node is not None:
                 found[node.node_id] = node
                 if len(found) == 2:
@@ -155,37 +181,11 @@ class CapabilityIndex:
         scored = [(rank(n, tgt, "composite", self.weights)
                    + (self.weights.dialect if dialect and dialect in n.caps.dialects else 0.0), n)
                   for n in found.values()]
-        score, node = max(scored, key=lambda s: (s[0], _neg(s[1].node_id)))
+        score, node = min(scored, key=lambda s: (-s[0], s[1].node_id))
         return Pick(node, score)
 
-    def _valid_head(self, group: _Group, exclude: frozenset[str]) -> tuple[Entry, NodeRecord] | None:
-        skipped: list[Entry] = []
-        found: tuple[Entry, NodeRecord] | None = None
-        while group.heap:
-            entry = group.heap[0]
-            node = self._registry.get(entry[1])
-            if node is None or node.epoch != entry[2] or not node.accepts_jobs():
-                heapq.heappop(group.heap)  # stale: a newer entry exists, or the node is not eligible
-                continue
-            if node.node_id in exclude:
-                skipped.append(heapq.heappop(group.heap))
-                continue
-            found = (entry, node)
-            break
-        for entry in skipped:
-            heapq.heappush(group.heap, entry)
-        return found
 
-    def _compact(self, group: _Group) -> None:
-        live = []
-        for entry in group.heap:
-            node = self._registry.get(entry[1])
-            if node is not None and node.epoch == entry[2] and node.accepts_jobs():
-                live.append(entry)
-        heapq.heapify(live)
-        group.heap = live
-
-
-def _neg(node_id: str) -> tuple[int, ...]:
-    """Sort key that makes the lexically smallest node id win ties under max()."""
-    return (*(-ord(c) for c in node_id), 1)
+@dataclass
+class Pick:
+    node: NodeRecord
+    score: float

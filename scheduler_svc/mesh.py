@@ -144,11 +144,11 @@ class Mesh:
         node.version, node.platform, node.display_name = reg.version, reg.platform, reg.display_name
         node.accept_public_jobs = reg.accept_public_jobs
         node.description = reg
-        node.last_heartbeat = time.monotonic()
-        node.connected_since_ms = node.last_heartbeat_ms = int(time.time() * 1000)
+        node.connected_since_ms = int(time.time() * 1000)
         node.usage = Usage()
+        self.registry.touch(node)
         tracker = self.trackers.setdefault(node_id, health.HealthTracker())
-        node.state, node.state_reason = health.after_register(node, tracker, self.settings.health)
+        self.registry.set_state(node, *health.after_register(node, tracker, self.settings.health))
         link.node_id = node_id
         self.links[node_id] = link
         self.index.update(node)
@@ -161,13 +161,17 @@ class Mesh:
 
     def node_heartbeat(self, node_id: str, hb: node_pb2.NodeHeartbeat) -> None:
         node = self.registry.get(node_id)
-        if node is None or node.state is NodeState.OFFLINE:
+        if node is None:
             return
+        tracker = self.trackers[node_id]
+        if node.state is NodeState.OFFLINE:
+            if node_id not in self.links:
+                return
+            # Declared offline for late heartbeats, but its stream is alive: start over as registering.
+            self._set_state(node, *health.after_register(node, tracker, self.settings.health))
         u = hb.resource_usage
         node.usage = Usage(u.cpu_percent, u.mem_percent, u.gpu_percent, u.gpu_mem_percent, u.running_jobs)
-        node.last_heartbeat = time.monotonic()
-        node.last_heartbeat_ms = int(time.time() * 1000)
-        tracker = self.trackers[node_id]
+        self.registry.touch(node)
         broken = tracker.broken_models
         if hb.capabilities_changed:
             node.caps = caps_from_models(list(hb.installed_models), hb.features_supported)
@@ -211,14 +215,15 @@ class Mesh:
     def _node_lost(self, node: NodeRecord, reason: str) -> None:
         self._set_state(node, NodeState.OFFLINE, reason)
         self.pairing.revoke_node(node.node_id)
-        for job in [j for j in self.jobs.values() if j.node_id == node.node_id and j.queued_at is None]:
+        running = [self.jobs[job_id] for job_id, _attempt in list(node.reserved) if job_id in self.jobs]
+        for job in running:
             self._release(job)
             self._retry(job, f"node {node.node_id} went offline ({reason})", "node_lost")
 
     def _set_state(self, node: NodeRecord, state: NodeState, reason: str) -> None:
         if node.state is state:
             return
-        node.state, node.state_reason = state, reason
+        self.registry.set_state(node, state, reason)
         self.index.update(node)
         self._count_nodes()
         link = self.links.get(node.node_id)
@@ -588,7 +593,7 @@ class Mesh:
                        "no connected node does")
             return
         if not waiting_for_paired and not self.index.has_capable(job.src_lang, job.tgt_lang, job.features_mask):
-            if not self.registry.live():
+            if not self.registry.live_count():
                 self._fail(job, common_pb2.NO_AVAILABLE_NODE, "no inference node is connected; try again later",
                            retry_after_ms=self.settings.retry_after_ms)
             elif self.index.has_capable(job.src_lang, job.tgt_lang, 0):

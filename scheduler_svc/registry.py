@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import collections
 import enum
 import time
 from dataclasses import dataclass, field
@@ -89,8 +90,6 @@ class NodeRecord:
     jobs_failed: int = 0
     # EWMA of processing seconds per audio second (0 until measured).
     seconds_per_audio_s: float = 0.0
-    # Bumped on every change that affects selection; stale index entries carry an older value.
-    epoch: int = 0
     # Opaque extra description kept for admin listings (hardware, models) as the node sent it.
     description: object = None
 
@@ -114,31 +113,49 @@ class NodeRecord:
 
 
 class NodeRegistry:
-    """All nodes ever registered with this scheduler, keyed by id (offline ones are kept)."""
+    """All nodes ever registered with this scheduler, keyed by id (offline ones are kept).
+
+    Counts by state and heartbeat expiry are maintained incrementally: with 10,000 nodes neither a state
+    change nor the once-a-second expiry check may walk every node.
+    """
 
     def __init__(self) -> None:
         self.nodes: dict[str, NodeRecord] = {}
+        self._counts: collections.Counter[NodeState] = collections.Counter()
+        # (monotonic time, node id) of every heartbeat, in arrival order (so oldest first).
+        self._beats: collections.deque[tuple[float, str]] = collections.deque()
 
     def get(self, node_id: str) -> NodeRecord | None:
         return self.nodes.get(node_id)
 
     def add(self, node: NodeRecord) -> None:
         self.nodes[node.node_id] = node
+        self._counts[node.state] += 1
 
-    def live(self) -> list[NodeRecord]:
-        return [n for n in self.nodes.values() if n.state is not NodeState.OFFLINE]
+    def set_state(self, node: NodeRecord, state: NodeState, reason: str) -> None:
+        self._counts[node.state] -= 1
+        self._counts[state] += 1
+        node.state, node.state_reason = state, reason
+
+    def touch(self, node: NodeRecord, now: float | None = None) -> None:
+        """Record a heartbeat (or registration) from `node`."""
+        node.last_heartbeat = time.monotonic() if now is None else now
+        node.last_heartbeat_ms = int(time.time() * 1000)
+        self._beats.append((node.last_heartbeat, node.node_id))
 
     def expired(self, timeout_s: float, now: float | None = None) -> list[NodeRecord]:
+        """Nodes not offline whose last heartbeat is older than `timeout_s` (amortised O(heartbeats))."""
         now = time.monotonic() if now is None else now
-        return [n for n in self.nodes.values()
-                if n.state is not NodeState.OFFLINE and now - n.last_heartbeat > timeout_s]
+        out = []
+        while self._beats and now - self._beats[0][0] > timeout_s:
+            beat, node_id = self._beats.popleft()
+            node = self.nodes.get(node_id)
+            if node is not None and node.state is not NodeState.OFFLINE and node.last_heartbeat <= beat:
+                out.append(node)
+        return out
 
-    def any_can_run(self, src: str, tgt: str, features_mask: int) -> bool:
-        return any(n.caps.can_run(src, tgt) and not n.caps.missing_features(features_mask)
-                   for n in self.live())
+    def live_count(self) -> int:
+        return len(self.nodes) - self._counts[NodeState.OFFLINE]
 
     def counts_by_state(self) -> dict[str, int]:
-        out = {s.value: 0 for s in NodeState}
-        for n in self.nodes.values():
-            out[n.state.value] += 1
-        return out
+        return {s.value: self._counts[s] for s in NodeState}

@@ -27,24 +27,20 @@ LONG_ENGLISH = (
 )
 
 
+# The engines of the session-wide bundled pipeline (tests/conftest.py), so models load once per run.
 @pytest.fixture(scope="session")
-def tts() -> PiperTts:
-    return PiperTts()
-
-
-@pytest.fixture(scope="session")
-def asr() -> WhisperAsr:
-    return WhisperAsr()
+def tts(pipeline: Pipeline) -> PiperTts:
+    return pipeline.tts  # type: ignore[return-value]
 
 
 @pytest.fixture(scope="session")
-def vad() -> SileroVad:
-    return SileroVad()
+def asr(pipeline: Pipeline) -> WhisperAsr:
+    return pipeline.asr  # type: ignore[return-value]
 
 
 @pytest.fixture(scope="session")
-def pipeline() -> Pipeline:
-    return Pipeline.bundled()
+def vad(pipeline: Pipeline) -> SileroVad:
+    return pipeline.vad  # type: ignore[return-value]
 
 
 def speech16k(tts: PiperTts, text: str, language: str = "en") -> np.ndarray:

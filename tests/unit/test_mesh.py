@@ -311,3 +311,21 @@ async def test_two_way_sessions_go_to_nodes_that_run_both_directions() -> None:
     assert (job.mode, job.lang_a, job.lang_b) == (session_pb2.SESSION_MODE_TWO_WAY, "en", "fr")
     mesh.submit_utterance(session, utterance(1))  # "both" is busy; the one-way node is no substitute
     assert assigns(one_way) == [] and len(mesh.waiting) == 1
+
+
+async def test_a_node_declared_offline_for_late_heartbeats_recovers_when_they_resume() -> None:
+    mesh, session = new_mesh(heartbeat_interval_ms=100, ready_after_heartbeats=1)
+    a = register(mesh, "a")
+    mesh.node_heartbeat("a", node_pb2.NodeHeartbeat())
+    mesh.submit_utterance(session, utterance(0))
+    [job] = assigns(a)
+    for node in mesh.registry.expired(0.3, now=mesh.registry.nodes["a"].last_heartbeat + 1):
+        mesh._node_lost(node, "no heartbeat")
+    assert mesh.registry.nodes["a"].state is NodeState.OFFLINE
+    [failed] = drain(session)  # its job had nowhere else to go
+    assert failed.error.utterance_index == 0
+    mesh.node_heartbeat("a", node_pb2.NodeHeartbeat())  # the stream was alive all along
+    assert mesh.registry.nodes["a"].state is NodeState.READY
+    mesh.job_result("a", ok(job))  # the old attempt's result is stale now
+    assert drain(session) == []
+    assert mesh.registry.counts_by_state()["ready"] == 1 and mesh.registry.counts_by_state()["offline"] == 0
