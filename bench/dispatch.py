@@ -512,6 +512,8 @@ class Row:
     nodes_ready_before: int
     wall_s: float
     registration_cpu_s: float
+    # Scheduler-process CPU (% of one core) while holding every stream with only heartbeats flowing.
+    hold_cpu_pct: float
     # Event-loop time of Mesh.node_disconnected for one node at this size (mean of a sample).
     disconnect_ms: float
     # Longest time between two heartbeats the load generator sent for one node (timeout: 3 intervals).
@@ -671,6 +673,12 @@ async def run_size(nodes: int, args: argparse.Namespace, log: Callable[[str], No
         rss = rss_mib()
         log(f"[{nodes} nodes] {ready_s:.2f} s after the first Connect: node states {states_ready}; "
             f"scheduler RSS {rss:.0f} MiB")
+        # Hold the streams with only heartbeats flowing: what N connected nodes cost the scheduler at rest.
+        hold_cpu = cpu_s()
+        await asyncio.sleep(args.hold_s)
+        hold_cpu_pct = 100.0 * (cpu_s() - hold_cpu) / args.hold_s if args.hold_s > 0 else float("nan")
+        log(f"[{nodes} nodes] holding {nodes} streams, heartbeats only, for {args.hold_s:.0f} s: "
+            f"scheduler process CPU {hold_cpu_pct:.1f}% of one core, RSS {rss_mib():.0f} MiB")
         await _ask(parent_conn, "freeze")
         await _ask(relay_conn, "freeze")
 
@@ -733,7 +741,7 @@ async def run_size(nodes: int, args: argparse.Namespace, log: Callable[[str], No
                mesh_max_ms=max(mesh_ms, default=float("nan")), errors=len(report.errors), nodes_used=nodes_used,
                nodes_by_state={k: v for k, v in sorted(stats.nodes_by_state.items()) if v},
                ready_s=ready_s, nodes_ready_before=states_ready.get("ready", 0),
-               wall_s=report.wall_s, registration_cpu_s=registration_cpu_s,
+               wall_s=report.wall_s, registration_cpu_s=registration_cpu_s, hold_cpu_pct=hold_cpu_pct,
                disconnect_ms=disconnect_ms, heartbeat_gap_s=heartbeat_gap_s, reg_stall_ms=reg_stall_ms,
                run_stall_ms=run_stall_ms, run_stalls=run_stalls, internals=internals,
                teardown_s=teardown_s if args.full_teardown else float("nan"))
@@ -767,7 +775,7 @@ def render(rows: list[Row], args: argparse.Namespace) -> str:
         ready = (f"all READY {r.ready_s:.1f} s after the first Connect" if r.nodes_ready_before >= r.nodes else
                  f"ONLY {r.nodes_ready_before:,} READY when measuring started ({r.ready_s:.1f} s)")
         lines.append(f"  {'':>6}        registration used {r.registration_cpu_s:.1f} s of scheduler-process CPU; "
-                     f"{ready};")
+                     f"{ready}; holding the streams (heartbeats only) costs {r.hold_cpu_pct:.1f}% of one core")
         lines.append(f"  {'':>6}        scheduler event loop: longest stall {r.reg_stall_ms:.0f} ms while registering, "
                      f"{r.run_stall_ms:.1f} ms while measuring ({r.run_stalls} stalls > 5 ms); longest heartbeat gap "
                      f"sent by the load generator {r.heartbeat_gap_s:.1f} s")
@@ -803,6 +811,8 @@ def parse_args(argv: Sequence[str] | None = None) -> argparse.Namespace:
                         help="scheduler heartbeat interval the fake nodes follow; 0 turns heartbeats off")
     parser.add_argument("--streams-per-channel", type=int, default=500, help="node streams per gRPC channel")
     parser.add_argument("--register-parallel", type=int, default=256, help="registrations in flight at once")
+    parser.add_argument("--hold-s", type=float, default=10.0,
+                        help="seconds to hold all node streams with only heartbeats, measuring scheduler CPU")
     parser.add_argument("--full-teardown", action="store_true",
                         help="let the scheduler process every node's disconnect at the end of each size and time it "
                              "(O(N^2): minutes at 10,000 nodes); by default only a sample of 20 is processed")
