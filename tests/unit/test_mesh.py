@@ -8,8 +8,9 @@ import pytest
 
 from lingua.v1 import common_pb2, node_pb2, session_pb2
 from lingua_common.errors import LinguaError
+from lingua_common.features import mask_of
 from scheduler_svc.config import SchedulerSettings
-from scheduler_svc.mesh import Mesh, NodeLink
+from scheduler_svc.mesh import Mesh, Need, NodeLink
 from scheduler_svc.registry import NodeState
 from scheduler_svc.sessions import Session
 
@@ -329,3 +330,33 @@ async def test_a_node_declared_offline_for_late_heartbeats_recovers_when_they_re
     mesh.job_result("a", ok(job))  # the old attempt's result is stale now
     assert drain(session) == []
     assert mesh.registry.counts_by_state()["ready"] == 1 and mesh.registry.counts_by_state()["offline"] == 0
+
+
+async def test_an_accepted_job_that_never_finishes_times_out_and_moves() -> None:
+    mesh, session = new_mesh(ack_timeout_ms=5_000, job_timeout_base_ms=200, job_timeout_per_audio_s_ms=0)
+    a, b = register(mesh, "a"), register(mesh, "b")
+    mesh.submit_utterance(session, utterance(0))
+    [first] = assigns(a) + assigns(b)
+    owner = "a" if mesh.registry.nodes["a"].reserved else "b"
+    mesh.job_acked(owner, node_pb2.JobAck(job_id=first.job_id, attempt_id=1))  # accepted, then silence
+    await asyncio.sleep(0.3)
+    [retry] = assigns(b if owner == "a" else a)
+    assert retry.attempt_id == 2
+    assert mesh.registry.nodes[owner].jobs_failed == 1
+
+
+def test_every_exclusion_reason_is_named() -> None:
+    mesh = Mesh(SchedulerSettings(ready_after_heartbeats=0))
+    register(mesh, "n", max_jobs=1)
+    node = mesh.registry.nodes["n"]
+    need = Need(src="de", tgt="es", features_mask=mask_of(["voice_cloning"]), tried=frozenset({"n"}))
+    node.reserved.add(("busy", 1))
+    mesh.registry.set_state(node, NodeState.DRAINING, "maintenance")
+    reasons = mesh.eligible(node, need)
+    assert reasons == ["state draining (maintenance)", "no free slot (1/1 jobs reserved)", "no ASR for 'de'",
+                       "no MT for de->es", "no TTS for 'es'", "lacks feature(s) voice_cloning",
+                       "already tried for this job"]
+    two_way = Need(src="en", tgt="fr", two_way=True)
+    mesh.registry.set_state(node, NodeState.READY, "")
+    node.reserved.clear()
+    assert mesh.eligible(node, two_way) == ["two-way: no ASR for 'fr'", "two-way: no MT for fr->en"]
