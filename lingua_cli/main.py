@@ -58,6 +58,11 @@ def _parser() -> argparse.ArgumentParser:
     node_run.add_argument("--node-id")
     node_run.add_argument("--name", dest="display_name")
     node_run.add_argument("--config")
+    node_run.add_argument("--modules", help="optional modules to offer, comma-separated (default: all that load)")
+    mods = node_sub.add_parser("modules", help="list or switch a running node's optional modules")
+    mods.add_argument("action", nargs="?", default="list", choices=["list", "enable", "disable"])
+    mods.add_argument("name", nargs="?", help="module (feature) name, for enable/disable")
+    mods.add_argument("--node", default="http://127.0.0.1:8090", help="the node's control API")
     return p
 
 
@@ -67,6 +72,10 @@ def main(argv: list[str] | None = None) -> None:
         sys.exit(_translate(args))
     if args.command == "nodes":
         sys.exit(_nodes(args))
+    if args.command == "node" and args.action == "modules":
+        from lingua_cli.modules import run_modules
+
+        sys.exit(run_modules(args.node, args.action, args.name))
     setup_logging()
     if args.command == "up":
         from lingua_cli.up import run_up
@@ -85,7 +94,7 @@ def main(argv: list[str] | None = None) -> None:
 
         node_settings = load_settings(NodeSettings, "node", args.config, scheduler=args.scheduler,
                                       max_concurrent_jobs=args.max_concurrent_jobs, node_id=args.node_id,
-                                      display_name=args.display_name)
+                                      display_name=args.display_name, modules=args.modules)
         asyncio.run(serve_node(node_settings))
 
 

@@ -22,8 +22,9 @@ import grpc
 from lingua.v1 import common_pb2, node_pb2, node_pb2_grpc, session_pb2
 from lingua_common.audio import AudioDecodeError, decode_audio
 from lingua_common.grpc_server import channel_options
-from node_svc.capabilities import installed_models
+from node_svc.capabilities import installed_models, module_extras, module_request
 from node_svc.config import NodeSettings
+from node_svc.control import ControlServer
 from node_svc.joblog import JobLog
 from node_svc.pipeline import Pipeline, PipelineError, PipelineRequest, PipelineResult
 from node_svc.resources import ResourceMonitor
@@ -135,9 +136,12 @@ class NodeAgent:
         return node_pb2.NodeRegister(
             node_id=self.node_id, auth_token=self.auth_token, version=NODE_VERSION,
             platform=f"{platform.system().lower()}-{platform.machine()}", hardware=hardware,
-            installed_models=installed_models(self.pipeline), features_supported=common_pb2.Features(),
+            installed_models=installed_models(self.pipeline), features_supported=self._features(),
             max_concurrent_jobs=self.settings.max_concurrent_jobs,
             accept_public_jobs=self.settings.accept_public_jobs, display_name=self.settings.display_name)
+
+    def _features(self) -> common_pb2.Features:
+        return common_pb2.Features(**dict.fromkeys(self.pipeline.modules.supported(), True))
 
     async def _write(self, call: Any, outbox: Outbox) -> None:
         while True:
@@ -148,12 +152,19 @@ class NodeAgent:
             await call.write(msg)
 
     async def _heartbeat(self, outbox: Outbox, interval_s: float) -> None:
+        announced = self.pipeline.modules.version
         while True:
             cpu, mem, gpu, gpu_mem = self.monitor.usage()
-            outbox.put_nowait(node_pb2.NodeMessage(heartbeat=node_pb2.NodeHeartbeat(
+            beat = node_pb2.NodeHeartbeat(
                 timestamp_ms=int(time.time() * 1000),
                 resource_usage=node_pb2.ResourceUsage(cpu_percent=cpu, mem_percent=mem, gpu_percent=gpu,
-                                                      gpu_mem_percent=gpu_mem, running_jobs=len(self._running)))))
+                                                      gpu_mem_percent=gpu_mem, running_jobs=len(self._running)))
+            if self.pipeline.modules.version != announced:  # a module was switched or broke: re-announce
+                announced = self.pipeline.modules.version
+                beat.capabilities_changed = True
+                beat.installed_models.extend(installed_models(self.pipeline))
+                beat.features_supported.CopyFrom(self._features())
+            outbox.put_nowait(node_pb2.NodeMessage(heartbeat=beat))
             await asyncio.sleep(interval_s)
 
     async def _read(self, call: Any, outbox: Outbox) -> None:
@@ -216,6 +227,9 @@ class NodeAgent:
             result = await loop.run_in_executor(self._executor, self._execute, job, cancelled, send)
             outcome = node_pb2.JobResult(job_id=job.job_id, attempt_id=job.attempt_id, success=True,
                                          result=self._result_proto(job, result))
+            if result.speaker_embedding is not None:
+                outcome.speaker.speaker_id = str(result.extras.get("speaker_id", ""))
+                outcome.speaker.embedding.extend(float(x) for x in result.speaker_embedding)
         except PipelineError as exc:
             outcome = node_pb2.JobResult(job_id=job.job_id, attempt_id=job.attempt_id, success=False,
                                          error=common_pb2.Error(code=exc.code,
@@ -260,7 +274,8 @@ class NodeAgent:
             seq += 1
 
         src, tgt = self._direction(job, audio)
-        request = PipelineRequest(audio=audio, src_lang=src, tgt_lang=tgt, context_text=job.context_text)
+        request = PipelineRequest(audio=audio, src_lang=src, tgt_lang=tgt, context_text=job.context_text,
+                                  modules=module_request(job))
         result = self.pipeline.run(request, on_partial=on_partial, on_tts_chunk=on_tts, cancelled=cancelled)
         self._directions[(job.job_id, job.attempt_id)] = (src, tgt)
         return result
@@ -288,7 +303,8 @@ class NodeAgent:
             tts_audio=common_pb2.Audio(data=r.tts_pcm16, encoding=common_pb2.PCM16,
                                        sample_rate_hz=r.tts_sample_rate, channels=1),
             extras=common_pb2.Extras(tts_voice=r.tts_voice, tts_voice_quality=r.tts_voice_quality, notes=r.notes,
-                                     detected_lang=src if job.mode == session_pb2.SESSION_MODE_TWO_WAY else ""),
+                                     detected_lang=src if job.mode == session_pb2.SESSION_MODE_TWO_WAY else "",
+                                     module_errors=r.module_errors, **module_extras(r.extras)),
             timings=common_pb2.Timings(vad_ms=t.get("vad_ms", 0), asr_ms=t.get("asr_ms", 0),
                                        mt_ms=t.get("mt_ms", 0), tts_ms=t.get("tts_ms", 0),
                                        node_ms=t.get("total_ms", 0)))
@@ -299,13 +315,22 @@ async def serve(settings: NodeSettings) -> None:
     from lingua_common.grpc_server import wait_for_signal
 
     cpu_threads = settings.cpu_threads or None
-    pipeline = await asyncio.to_thread(Pipeline.bundled, cpu_threads)
+    names = [m.strip() for m in settings.modules.split(",") if m.strip()]
+    modules = None if names == ["all"] else names
+    pipeline = await asyncio.to_thread(Pipeline.bundled, cpu_threads, modules)
     if settings.warm_up:
         await asyncio.to_thread(pipeline.warm_up)
+    control = None
+    if settings.control_port >= 0:
+        control = ControlServer(pipeline.modules, settings.control_port, settings.control_host)
+        control.start()
     agent = NodeAgent(settings, pipeline)
     runner = asyncio.create_task(agent.run())
-    print(f"node ready, connecting to {settings.scheduler}", flush=True)
+    where = f"; control API http://{settings.control_host}:{control.port}/api/modules" if control else ""
+    print(f"node ready, connecting to {settings.scheduler}{where}", flush=True)
     await wait_for_signal()
+    if control is not None:
+        control.stop()
     await agent.stop()
     runner.cancel()
     with contextlib.suppress(asyncio.CancelledError):

@@ -31,3 +31,8 @@ class NodeSettings:
     warm_up: bool = True
     # Append a JSON line per job start/end to this file (empty: no log).
     job_log: str = ""
+    # Optional modules to offer (comma-separated feature names); "all" offers every one that can load.
+    modules: str = "all"
+    # Local control API (modules on/off) on this port, bound to control_host; -1 disables it.
+    control_port: int = 8090
+    control_host: str = "127.0.0.1"

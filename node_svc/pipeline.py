@@ -11,13 +11,15 @@ import threading
 import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
-from typing import Final, Literal, Protocol
+from typing import Any, Final, Literal, Protocol
 
 import numpy as np
 
 from lingua_common.audio import pcm16_to_float, resample
 from node_svc.engines.asr import AsrOutput
 from node_svc.engines.tts import TtsChunk, normalize_language, split_sentences
+from node_svc.modules.manager import ModuleManager
+from node_svc.modules.stage import Analysis, ModuleRequest, ModuleStage
 
 SAMPLE_RATE: Final = 16000
 # Whisper pads every call to a 30 s window, so a call costs about the same for
@@ -81,7 +83,7 @@ class TtsEngine(Protocol):
 
     def quality_for(self, language: str) -> str: ...
 
-    def synthesize(self, text: str, language: str) -> Iterator[TtsChunk]: ...
+    def synthesize(self, text: str, language: str, length_scale: float = 1.0) -> Iterator[TtsChunk]: ...
 
 
 @dataclass
@@ -90,6 +92,8 @@ class PipelineRequest:
     src_lang: str
     tgt_lang: str
     context_text: str = ""
+    # Optional modules the job asked for, with their per-session settings.
+    modules: ModuleRequest = field(default_factory=ModuleRequest)
 
 
 @dataclass
@@ -100,8 +104,12 @@ class PipelineResult:
     tts_sample_rate: int
     tts_voice: str
     tts_voice_quality: str
-    timings: dict[str, float]  # vad_ms, asr_ms, mt_ms, tts_ms, total_ms
+    timings: dict[str, float]  # vad_ms, asr_ms, mt_ms, tts_ms, total_ms (+ modules_ms when any ran)
     notes: list[str] = field(default_factory=list)
+    # Optional modules: their outputs (speaker_id, emotion, ...) and, for those that did not run, why.
+    extras: dict[str, Any] = field(default_factory=dict)
+    module_errors: dict[str, str] = field(default_factory=dict)
+    speaker_embedding: np.ndarray | None = None
 
 
 @dataclass
@@ -115,14 +123,18 @@ class Capabilities:
 class Pipeline:
     """Holds one instance of each engine; ``run`` is safe to call from several threads."""
 
-    def __init__(self, vad: VadEngine, asr: AsrEngine, mt: MtEngine, tts: TtsEngine) -> None:
+    def __init__(self, vad: VadEngine, asr: AsrEngine, mt: MtEngine, tts: TtsEngine,
+                 modules: ModuleManager | None = None) -> None:
         self.vad = vad
         self.asr = asr
+        self.modules = modules if modules is not None else ModuleManager(enabled=[])
+        self.stage = ModuleStage(self.modules, self._tts_words_per_s)
+        self._tts_wps: dict[str, float] = {}
         self.mt = mt
         self.tts = tts
 
     @classmethod
-    def bundled(cls, cpu_threads: int | None = None) -> Pipeline:
+    def bundled(cls, cpu_threads: int | None = None, modules: list[str] | None = None) -> Pipeline:
         """Load every model shipped with the node (no downloads)."""
         # Local imports: importing this module must not load any model.
         from node_svc.engines.asr import WhisperAsr
@@ -135,7 +147,17 @@ class Pipeline:
             asr=WhisperAsr(cpu_threads=cpu_threads),
             mt=M2M100Translator.bundled(),
             tts=PiperTts(cpu_threads=cpu_threads),
+            modules=ModuleManager(modules),
         )
+
+    def _tts_words_per_s(self, language: str) -> float:
+        """How fast the TTS voice speaks `language` at its default pace (measured once per language)."""
+        if language not in self._tts_wps:
+            probe = "This sentence tells us how fast the voice speaks at its usual pace."
+            pcm = b"".join(c.pcm16 for c in self.tts.synthesize(probe, language))
+            seconds = len(pcm) / 2 / self.tts.sample_rate
+            self._tts_wps[language] = len(probe.split()) / max(seconds, 0.1)
+        return self._tts_wps[language]
 
     def capabilities(self) -> Capabilities:
         return Capabilities(
@@ -210,7 +232,9 @@ class Pipeline:
             return finish()
 
         t = time.perf_counter()
-        result.text_asr = self._transcribe(audio, segments, src, on_partial, cancelled)
+        words: list[Any] = []
+        result.text_asr = self._transcribe(audio, segments, src, on_partial, cancelled,
+                                           words if req.modules.needs_words else None)
         timings["asr_ms"] = _ms_since(t)
         if on_partial is not None:
             on_partial(result.text_asr, True)
@@ -218,18 +242,35 @@ class Pipeline:
             result.notes.append("no speech recognised")
             return finish()
 
+        mods = req.modules
+        analysis = Analysis()
+        if mods.features:
+            _check(cancelled, "before the optional modules")
+            speech = np.concatenate([audio[a:b] for a, b in segments])
+            analysis = self.stage.analyse(mods, speech, words, src)
+
         _check(cancelled, "before translation")
+        source_text = self.stage.before_mt(mods, analysis, result.text_asr, src)
         t = time.perf_counter()
         if src == tgt:
-            result.text_translated = result.text_asr
+            result.text_translated = source_text
         else:
-            sentences = split_sentences(result.text_asr)
+            sentences = split_sentences(source_text)
             translated = self.mt.translate(sentences, src, tgt, context=req.context_text)
             result.text_translated = " ".join(s.strip() for s in translated if s.strip())
         timings["mt_ms"] = _ms_since(t)
+        result.text_translated = self.stage.after_mt(analysis, result.text_translated)
 
         _check(cancelled, "before speech synthesis")
-        result.tts_pcm16, timings["tts_ms"] = self._synthesize(result.text_translated, tgt, on_tts_chunk, cancelled)
+        scale = self.stage.length_scale(mods, analysis, tgt) if mods.features else 1.0
+        result.tts_pcm16, timings["tts_ms"] = self._synthesize(
+            result.text_translated, tgt, on_tts_chunk, cancelled, scale,
+            (lambda pcm, rate: self.stage.adapt(mods, analysis, pcm, rate)) if mods.features else None)
+        if mods.features:
+            timings["modules_ms"] = sum(analysis.timings_ms.values())
+            result.extras, result.module_errors = analysis.extras, analysis.errors
+            result.speaker_embedding = analysis.speaker_embedding
+            result.notes += [f"{name} did not run: {why}" for name, why in analysis.errors.items()]
         if quality == "cross_lingual":
             result.notes.append(f"TTS voice {self.tts.voice_name} speaks {tgt} cross-lingually")
         return finish()
@@ -241,7 +282,9 @@ class Pipeline:
         src: str,
         on_partial: PartialCallback | None,
         cancelled: threading.Event | None,
+        words: list[Any] | None = None,
     ) -> str:
+        """The transcript; when `words` is given, word timestamps are collected into it."""
         done: list[str] = []
         for chunk in _pack_segments(audio, segments, int(MAX_ASR_CHUNK_S * SAMPLE_RATE)):
             _check(cancelled, "during speech recognition")
@@ -253,7 +296,10 @@ class Pipeline:
                 if on_partial is not None:
                     on_partial(f"{prefix} {text}" if prefix else text, False)
 
-            text = self.asr.transcribe(chunk, src, on_segment=on_segment).text.strip()
+            out = self.asr.transcribe(chunk, src, on_segment=on_segment, word_timestamps=words is not None)
+            if words is not None:
+                words.extend(out.words)
+            text = out.text.strip()
             if text:
                 done.append(text)
         return " ".join(done)
@@ -264,14 +310,21 @@ class Pipeline:
         tgt: str,
         on_tts_chunk: TtsChunkCallback | None,
         cancelled: threading.Event | None,
+        length_scale: float = 1.0,
+        transform: Callable[[bytes, int], bytes] | None = None,
     ) -> tuple[bytes, float]:
-        """All audio for ``text``, streaming each sentence; time excludes the callbacks."""
+        """All audio for ``text``, streaming each sentence; time excludes the callbacks.
+
+        `transform` (voice adaptation) rewrites each sentence's audio before it is streamed.
+        """
         pcm = bytearray()
         engine_s = 0.0
-        chunks = self.tts.synthesize(text, tgt)
+        chunks = self.tts.synthesize(text, tgt, length_scale)
         while True:
             t = time.perf_counter()
             chunk = next(chunks, None)
+            if chunk is not None and transform is not None:
+                chunk = TtsChunk(transform(chunk.pcm16, chunk.sample_rate), chunk.sample_rate, chunk.sentence)
             engine_s += time.perf_counter() - t
             if chunk is None:
                 break

@@ -72,6 +72,9 @@ class SchedulerSettings:
     # Messages kept for a session whose Subscribe dropped, to deliver after it resumes.
     max_buffered_messages: int = 512
 
+    # speaker_identification: voices remembered per session (each new one gets the next spk-N id).
+    max_speakers_per_session: int = 16
+
     # -- pairing
     pairing_ttl_s: float = 300.0
     pairing_max_failures: int = 5

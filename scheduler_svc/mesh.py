@@ -307,6 +307,7 @@ class Mesh:
                 node.observe_speed(res.processing_ms / 1000.0, job.audio_s)
                 self.index.update(node)
             job.session.context.add(res.result.text_asr, res.result.text_translated)
+            self._remember_speaker(job.session, res.speaker)
             self._finish(job, self._result_message(job, res))
             return
         self._job_failed_on(node_id)
@@ -315,6 +316,15 @@ class Mesh:
             self._retry(job, f"node {node_id} failed: {err.message}", "node_error", last_error=err)
         else:
             self._fail(job, err.code, err.message)
+
+    def _remember_speaker(self, session: Session, speaker: common_pb2.KnownSpeaker) -> None:
+        """A new voice joins the session's registry, so later jobs (on any node) recognise it."""
+        if not speaker.speaker_id or not speaker.embedding:
+            return
+        if any(known.speaker_id == speaker.speaker_id for known in session.speakers):
+            return
+        if len(session.speakers) < self.settings.max_speakers_per_session:
+            session.speakers.append(speaker)
 
     def _result_message(self, job: Job, res: node_pb2.JobResult) -> session_pb2.ServerMessage:
         result = common_pb2.TranslationResult()
@@ -356,6 +366,7 @@ class Mesh:
             max_buffered=s.max_buffered_messages,
             chunks=ChunkAssembler(int(s.max_utterance_s * 48_000 * 2 * 2)),
             context=GroupContext(s.group_window_ms / 1000, s.group_max_parts, s.group_max_chars),
+            persona=req.persona,
         )
         self.sessions[session.session_id] = session
         metrics.SESSIONS.set(len(self.sessions))
@@ -559,7 +570,9 @@ class Mesh:
             deadline_unix_ms=int((time.time() + deadline_s) * 1000),
             streaming_asr=s.streaming_asr, stream_tts=s.stream_tts,
             mode=session_pb2.SESSION_MODE_TWO_WAY if s.two_way else session_pb2.SESSION_MODE_ONE_WAY,
-            lang_a=s.lang_a, lang_b=s.lang_b)))
+            lang_a=s.lang_a, lang_b=s.lang_b,
+            persona=s.persona if job.features.persona_adaptation else None,
+            known_speakers=s.speakers if job.features.speaker_identification else None)))
         now = time.monotonic()
         if job.attempt == 1:
             job.dispatched_at = now

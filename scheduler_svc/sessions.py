@@ -53,6 +53,9 @@ class Session:
     idle_timer: asyncio.TimerHandle | None = None
     # The paired node was unavailable at the last dispatch (the client was told once).
     paired_unavailable: bool = False
+    persona: common_pb2.Persona = field(default_factory=common_pb2.Persona)
+    # speaker_identification: the voices heard so far ("spk-1", "spk-2", ...), sent with each job.
+    speakers: list[common_pb2.KnownSpeaker] = field(default_factory=list)
 
     def __post_init__(self) -> None:
         self.buffer: ReorderBuffer[session_pb2.ServerMessage] = ReorderBuffer(self.grace_s)

@@ -193,14 +193,17 @@ class PiperTts:
                 self._voices[lang] = voice
             return voice
 
-    def synthesize(self, text: str, language: str) -> Iterator[TtsChunk]:
-        """Yield one PCM16 chunk per sentence of ``text`` (deterministic)."""
+    def synthesize(self, text: str, language: str, length_scale: float = 1.0) -> Iterator[TtsChunk]:
+        """Yield one PCM16 chunk per sentence of ``text`` (deterministic); length_scale > 1 speaks slower."""
         lang = normalize_language(language)
         voice = self._voice_for(lang)
+        # Relative to the voice's own default pace.
+        config = _SYN_CONFIG if length_scale == 1.0 else SynthesisConfig(
+            noise_scale=0.0, noise_w_scale=0.0, length_scale=voice.config.length_scale * length_scale)
         for sentence in split_sentences(text):
             # Piper may split further (its espeak clauses); we keep our sentence unit
             # so each chunk carries the text it speaks.
-            parts = [c.audio_float_array for c in voice.synthesize(sentence, _SYN_CONFIG)]
+            parts = [c.audio_float_array for c in voice.synthesize(sentence, config)]
             if not parts:
                 continue
             audio = np.concatenate(parts)

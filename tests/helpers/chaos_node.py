@@ -20,6 +20,7 @@ from lingua_common.grpc_server import wait_for_signal
 from lingua_common.settings import load_settings
 from node_svc.agent import NodeAgent
 from node_svc.config import NodeSettings
+from node_svc.modules.manager import ModuleManager
 from node_svc.pipeline import Capabilities, PipelineError, PipelineRequest, PipelineResult
 
 WORK_S = 0.25
@@ -38,6 +39,7 @@ class StandInPipeline:
 
     def __init__(self) -> None:
         self.asr = self.mt = self.tts = _Named()
+        self.modules = ModuleManager(enabled=[])
 
     def capabilities(self) -> Capabilities:
         return Capabilities(asr_languages=["en"], mt_pairs=[], tts_native=["en"], tts_cross_lingual=[])

@@ -141,7 +141,14 @@ class Error(_message.Message):
     def __init__(self, code: _Optional[_Union[ErrorCode, str]] = ..., message: _Optional[str] = ..., utterance_index: _Optional[int] = ..., retry_after_ms: _Optional[int] = ..., details: _Optional[_Mapping[str, str]] = ..., session_id: _Optional[str] = ..., job_id: _Optional[str] = ...) -> None: ...
 
 class Extras(_message.Message):
-    __slots__ = ("speaker_id", "speech_rate_wps", "emotion", "voice_style", "tts_voice", "tts_voice_quality", "speech_rate_sps", "persona", "detected_lang", "notes")
+    __slots__ = ("speaker_id", "speech_rate_wps", "emotion", "voice_style", "tts_voice", "tts_voice_quality", "speech_rate_sps", "persona", "detected_lang", "notes", "arousal", "valence", "speaker_similarity", "tts_length_scale", "module_errors")
+    class ModuleErrorsEntry(_message.Message):
+        __slots__ = ("key", "value")
+        KEY_FIELD_NUMBER: _ClassVar[int]
+        VALUE_FIELD_NUMBER: _ClassVar[int]
+        key: str
+        value: str
+        def __init__(self, key: _Optional[str] = ..., value: _Optional[str] = ...) -> None: ...
     SPEAKER_ID_FIELD_NUMBER: _ClassVar[int]
     SPEECH_RATE_WPS_FIELD_NUMBER: _ClassVar[int]
     EMOTION_FIELD_NUMBER: _ClassVar[int]
@@ -152,6 +159,11 @@ class Extras(_message.Message):
     PERSONA_FIELD_NUMBER: _ClassVar[int]
     DETECTED_LANG_FIELD_NUMBER: _ClassVar[int]
     NOTES_FIELD_NUMBER: _ClassVar[int]
+    AROUSAL_FIELD_NUMBER: _ClassVar[int]
+    VALENCE_FIELD_NUMBER: _ClassVar[int]
+    SPEAKER_SIMILARITY_FIELD_NUMBER: _ClassVar[int]
+    TTS_LENGTH_SCALE_FIELD_NUMBER: _ClassVar[int]
+    MODULE_ERRORS_FIELD_NUMBER: _ClassVar[int]
     speaker_id: str
     speech_rate_wps: float
     emotion: str
@@ -162,7 +174,32 @@ class Extras(_message.Message):
     persona: str
     detected_lang: str
     notes: _containers.RepeatedScalarFieldContainer[str]
-    def __init__(self, speaker_id: _Optional[str] = ..., speech_rate_wps: _Optional[float] = ..., emotion: _Optional[str] = ..., voice_style: _Optional[str] = ..., tts_voice: _Optional[str] = ..., tts_voice_quality: _Optional[str] = ..., speech_rate_sps: _Optional[float] = ..., persona: _Optional[str] = ..., detected_lang: _Optional[str] = ..., notes: _Optional[_Iterable[str]] = ...) -> None: ...
+    arousal: float
+    valence: float
+    speaker_similarity: float
+    tts_length_scale: float
+    module_errors: _containers.ScalarMap[str, str]
+    def __init__(self, speaker_id: _Optional[str] = ..., speech_rate_wps: _Optional[float] = ..., emotion: _Optional[str] = ..., voice_style: _Optional[str] = ..., tts_voice: _Optional[str] = ..., tts_voice_quality: _Optional[str] = ..., speech_rate_sps: _Optional[float] = ..., persona: _Optional[str] = ..., detected_lang: _Optional[str] = ..., notes: _Optional[_Iterable[str]] = ..., arousal: _Optional[float] = ..., valence: _Optional[float] = ..., speaker_similarity: _Optional[float] = ..., tts_length_scale: _Optional[float] = ..., module_errors: _Optional[_Mapping[str, str]] = ...) -> None: ...
+
+class Persona(_message.Message):
+    __slots__ = ("register", "remove_fillers", "mask_profanity", "glossary")
+    REGISTER_FIELD_NUMBER: _ClassVar[int]
+    REMOVE_FILLERS_FIELD_NUMBER: _ClassVar[int]
+    MASK_PROFANITY_FIELD_NUMBER: _ClassVar[int]
+    GLOSSARY_FIELD_NUMBER: _ClassVar[int]
+    register: str
+    remove_fillers: bool
+    mask_profanity: bool
+    glossary: _containers.RepeatedScalarFieldContainer[str]
+    def __init__(self, register: _Optional[str] = ..., remove_fillers: _Optional[bool] = ..., mask_profanity: _Optional[bool] = ..., glossary: _Optional[_Iterable[str]] = ...) -> None: ...
+
+class KnownSpeaker(_message.Message):
+    __slots__ = ("speaker_id", "embedding")
+    SPEAKER_ID_FIELD_NUMBER: _ClassVar[int]
+    EMBEDDING_FIELD_NUMBER: _ClassVar[int]
+    speaker_id: str
+    embedding: _containers.RepeatedScalarFieldContainer[float]
+    def __init__(self, speaker_id: _Optional[str] = ..., embedding: _Optional[_Iterable[float]] = ...) -> None: ...
 
 class Timings(_message.Message):
     __slots__ = ("queue_ms", "asr_ms", "mt_ms", "tts_ms", "total_ms", "vad_ms", "node_ms")

@@ -165,20 +165,22 @@ class JobStarted(_message.Message):
     def __init__(self, job_id: _Optional[str] = ..., attempt_id: _Optional[int] = ...) -> None: ...
 
 class JobResult(_message.Message):
-    __slots__ = ("job_id", "attempt_id", "success", "result", "error", "processing_ms")
+    __slots__ = ("job_id", "attempt_id", "success", "result", "error", "processing_ms", "speaker")
     JOB_ID_FIELD_NUMBER: _ClassVar[int]
     ATTEMPT_ID_FIELD_NUMBER: _ClassVar[int]
     SUCCESS_FIELD_NUMBER: _ClassVar[int]
     RESULT_FIELD_NUMBER: _ClassVar[int]
     ERROR_FIELD_NUMBER: _ClassVar[int]
     PROCESSING_MS_FIELD_NUMBER: _ClassVar[int]
+    SPEAKER_FIELD_NUMBER: _ClassVar[int]
     job_id: str
     attempt_id: int
     success: bool
     result: _common_pb2.TranslationResult
     error: _common_pb2.Error
     processing_ms: float
-    def __init__(self, job_id: _Optional[str] = ..., attempt_id: _Optional[int] = ..., success: _Optional[bool] = ..., result: _Optional[_Union[_common_pb2.TranslationResult, _Mapping]] = ..., error: _Optional[_Union[_common_pb2.Error, _Mapping]] = ..., processing_ms: _Optional[float] = ...) -> None: ...
+    speaker: _common_pb2.KnownSpeaker
+    def __init__(self, job_id: _Optional[str] = ..., attempt_id: _Optional[int] = ..., success: _Optional[bool] = ..., result: _Optional[_Union[_common_pb2.TranslationResult, _Mapping]] = ..., error: _Optional[_Union[_common_pb2.Error, _Mapping]] = ..., processing_ms: _Optional[float] = ..., speaker: _Optional[_Union[_common_pb2.KnownSpeaker, _Mapping]] = ...) -> None: ...
 
 class PairingCodeRequest(_message.Message):
     __slots__ = ()
@@ -244,7 +246,7 @@ class Registered(_message.Message):
     def __init__(self, node_id: _Optional[str] = ..., heartbeat_interval_ms: _Optional[int] = ..., auth_token: _Optional[str] = ..., state: _Optional[_Union[NodeState, str]] = ...) -> None: ...
 
 class JobAssign(_message.Message):
-    __slots__ = ("job_id", "attempt_id", "session_id", "utterance_index", "src_lang", "tgt_lang", "dialect", "features", "audio", "context_text", "deadline_unix_ms", "streaming_asr", "stream_tts", "mode", "lang_a", "lang_b")
+    __slots__ = ("job_id", "attempt_id", "session_id", "utterance_index", "src_lang", "tgt_lang", "dialect", "features", "audio", "context_text", "deadline_unix_ms", "streaming_asr", "stream_tts", "mode", "lang_a", "lang_b", "persona", "known_speakers")
     JOB_ID_FIELD_NUMBER: _ClassVar[int]
     ATTEMPT_ID_FIELD_NUMBER: _ClassVar[int]
     SESSION_ID_FIELD_NUMBER: _ClassVar[int]
@@ -261,6 +263,8 @@ class JobAssign(_message.Message):
     MODE_FIELD_NUMBER: _ClassVar[int]
     LANG_A_FIELD_NUMBER: _ClassVar[int]
     LANG_B_FIELD_NUMBER: _ClassVar[int]
+    PERSONA_FIELD_NUMBER: _ClassVar[int]
+    KNOWN_SPEAKERS_FIELD_NUMBER: _ClassVar[int]
     job_id: str
     attempt_id: int
     session_id: str
@@ -277,7 +281,9 @@ class JobAssign(_message.Message):
     mode: _session_pb2.SessionMode
     lang_a: str
     lang_b: str
-    def __init__(self, job_id: _Optional[str] = ..., attempt_id: _Optional[int] = ..., session_id: _Optional[str] = ..., utterance_index: _Optional[int] = ..., src_lang: _Optional[str] = ..., tgt_lang: _Optional[str] = ..., dialect: _Optional[str] = ..., features: _Optional[_Union[_common_pb2.Features, _Mapping]] = ..., audio: _Optional[_Union[_common_pb2.Audio, _Mapping]] = ..., context_text: _Optional[str] = ..., deadline_unix_ms: _Optional[int] = ..., streaming_asr: _Optional[bool] = ..., stream_tts: _Optional[bool] = ..., mode: _Optional[_Union[_session_pb2.SessionMode, str]] = ..., lang_a: _Optional[str] = ..., lang_b: _Optional[str] = ...) -> None: ...
+    persona: _common_pb2.Persona
+    known_speakers: _containers.RepeatedCompositeFieldContainer[_common_pb2.KnownSpeaker]
+    def __init__(self, job_id: _Optional[str] = ..., attempt_id: _Optional[int] = ..., session_id: _Optional[str] = ..., utterance_index: _Optional[int] = ..., src_lang: _Optional[str] = ..., tgt_lang: _Optional[str] = ..., dialect: _Optional[str] = ..., features: _Optional[_Union[_common_pb2.Features, _Mapping]] = ..., audio: _Optional[_Union[_common_pb2.Audio, _Mapping]] = ..., context_text: _Optional[str] = ..., deadline_unix_ms: _Optional[int] = ..., streaming_asr: _Optional[bool] = ..., stream_tts: _Optional[bool] = ..., mode: _Optional[_Union[_session_pb2.SessionMode, str]] = ..., lang_a: _Optional[str] = ..., lang_b: _Optional[str] = ..., persona: _Optional[_Union[_common_pb2.Persona, _Mapping]] = ..., known_speakers: _Optional[_Iterable[_Union[_common_pb2.KnownSpeaker, _Mapping]]] = ...) -> None: ...
 
 class JobCancel(_message.Message):
     __slots__ = ("job_id", "attempt_id", "reason")

@@ -17,7 +17,7 @@ SESSION_MODE_ONE_WAY: SessionMode
 SESSION_MODE_TWO_WAY: SessionMode
 
 class OpenSessionRequest(_message.Message):
-    __slots__ = ("src_lang", "tgt_lang", "dialect", "features", "pairing_code", "client_version", "platform", "tenant_id", "streaming_asr", "require_paired_node", "mode", "lang_a", "lang_b", "pause_ms", "stream_tts", "resume_session_id", "resume_token")
+    __slots__ = ("src_lang", "tgt_lang", "dialect", "features", "pairing_code", "client_version", "platform", "tenant_id", "streaming_asr", "require_paired_node", "mode", "lang_a", "lang_b", "pause_ms", "stream_tts", "resume_session_id", "resume_token", "persona")
     SRC_LANG_FIELD_NUMBER: _ClassVar[int]
     TGT_LANG_FIELD_NUMBER: _ClassVar[int]
     DIALECT_FIELD_NUMBER: _ClassVar[int]
@@ -35,6 +35,7 @@ class OpenSessionRequest(_message.Message):
     STREAM_TTS_FIELD_NUMBER: _ClassVar[int]
     RESUME_SESSION_ID_FIELD_NUMBER: _ClassVar[int]
     RESUME_TOKEN_FIELD_NUMBER: _ClassVar[int]
+    PERSONA_FIELD_NUMBER: _ClassVar[int]
     src_lang: str
     tgt_lang: str
     dialect: str
@@ -52,7 +53,8 @@ class OpenSessionRequest(_message.Message):
     stream_tts: bool
     resume_session_id: str
     resume_token: str
-    def __init__(self, src_lang: _Optional[str] = ..., tgt_lang: _Optional[str] = ..., dialect: _Optional[str] = ..., features: _Optional[_Union[_common_pb2.Features, _Mapping]] = ..., pairing_code: _Optional[str] = ..., client_version: _Optional[str] = ..., platform: _Optional[str] = ..., tenant_id: _Optional[str] = ..., streaming_asr: _Optional[bool] = ..., require_paired_node: _Optional[bool] = ..., mode: _Optional[_Union[SessionMode, str]] = ..., lang_a: _Optional[str] = ..., lang_b: _Optional[str] = ..., pause_ms: _Optional[int] = ..., stream_tts: _Optional[bool] = ..., resume_session_id: _Optional[str] = ..., resume_token: _Optional[str] = ...) -> None: ...
+    persona: _common_pb2.Persona
+    def __init__(self, src_lang: _Optional[str] = ..., tgt_lang: _Optional[str] = ..., dialect: _Optional[str] = ..., features: _Optional[_Union[_common_pb2.Features, _Mapping]] = ..., pairing_code: _Optional[str] = ..., client_version: _Optional[str] = ..., platform: _Optional[str] = ..., tenant_id: _Optional[str] = ..., streaming_asr: _Optional[bool] = ..., require_paired_node: _Optional[bool] = ..., mode: _Optional[_Union[SessionMode, str]] = ..., lang_a: _Optional[str] = ..., lang_b: _Optional[str] = ..., pause_ms: _Optional[int] = ..., stream_tts: _Optional[bool] = ..., resume_session_id: _Optional[str] = ..., resume_token: _Optional[str] = ..., persona: _Optional[_Union[_common_pb2.Persona, _Mapping]] = ...) -> None: ...
 
 class OpenSessionResponse(_message.Message):
     __slots__ = ("session_id", "resume_token", "assigned_node_id", "message", "result_grace_ms")
