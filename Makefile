@@ -40,6 +40,7 @@ lint: $(STAMP)
 bench: $(STAMP)
 	$(PY) bench/pipeline.py
 	$(PY) bench/dispatch.py
+	$(PY) bench/modules.py
 
 # Rebuild the committed phrasebook MT model (needs transformers; ~2-3 minutes on 2 cores).
 mt-fixture: $(STAMP)
