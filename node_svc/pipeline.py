@@ -267,6 +267,7 @@ class Pipeline:
             result.text_translated, tgt, on_tts_chunk, cancelled, scale,
             (lambda pcm, rate: self.stage.adapt(mods, analysis, pcm, rate)) if mods.features else None)
         if mods.features:
+            self.stage.finish(analysis)
             timings["modules_ms"] = sum(analysis.timings_ms.values())
             result.extras, result.module_errors = analysis.extras, analysis.errors
             result.speaker_embedding = analysis.speaker_embedding

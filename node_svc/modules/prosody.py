@@ -49,13 +49,17 @@ class Emotion:
     valence: float
 
 
-def analyse(audio16k: np.ndarray, rate: Any = None) -> Prosody:
-    """Prosodic features of 16 kHz speech; `rate` (a SpeechRate) adds words per second."""
+def analyse(audio16k: np.ndarray, rate: Any = None, track: tuple[np.ndarray, np.ndarray] | None = None) -> Prosody:
+    """Prosodic features of 16 kHz speech; `rate` (a SpeechRate) adds words per second; `track` is a
+    precomputed (f0, times) pitch track of the same audio (voice.pitch_track), to avoid computing it twice."""
     x = np.ascontiguousarray(audio16k, dtype=np.float64).reshape(-1)
     if x.size < SAMPLE_RATE // 4:
         raise ValueError("less than 0.25 s of audio: too short for prosody")
-    f0, t = pyworld.dio(x, SAMPLE_RATE, frame_period=FRAME_MS)
-    f0 = pyworld.stonemask(x, f0, t, SAMPLE_RATE)
+    if track is None:
+        f0, t = pyworld.dio(x, SAMPLE_RATE, frame_period=FRAME_MS)
+        f0 = pyworld.stonemask(x, f0, t, SAMPLE_RATE)
+    else:
+        f0, _t = track
     hop = int(SAMPLE_RATE * FRAME_MS / 1000)
     frames = np.lib.stride_tricks.sliding_window_view(np.pad(x, (0, hop)), hop)[::hop][: len(f0)]
     rms_db = 20 * np.log10(np.sqrt(np.mean(frames**2, axis=1)) + 1e-9)

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
 from typing import Any, TypeVar
 
@@ -47,12 +48,21 @@ class Analysis:
     voice: Any = None  # node_svc.modules.voice.VoiceProfile
     prepared: Any = None  # node_svc.modules.persona.Prepared
     timings_ms: dict[str, float] = field(default_factory=dict)
+    pending: Future[Any] | None = None
 
 
 class ModuleStage:
     def __init__(self, manager: ModuleManager, tts_words_per_s: Callable[[str], float]) -> None:
         self.manager = manager
         self._tts_wps = tts_words_per_s
+        self._background = ThreadPoolExecutor(max_workers=2, thread_name_prefix="module")
+
+    def finish(self, out: Analysis) -> Analysis:
+        """Wait for modules still running beside MT/TTS; the analysis is complete afterwards."""
+        if out.pending is not None:
+            out.pending.result()
+            out.pending = None
+        return out
 
     def _run(self, name: str, req: ModuleRequest, out: Analysis, fn: Callable[[], T]) -> T | None:
         if not req.wants(name):
@@ -79,23 +89,35 @@ class ModuleStage:
 
     def analyse(self, req: ModuleRequest, audio16k: np.ndarray, words: list[Any], src: str) -> Analysis:
         out = Analysis()
-        self._run("speaker_identification", req, out, lambda: self._speaker(req, audio16k, out))
+        if req.wants("speaker_identification"):
+            # Nothing downstream needs the speaker id, so its embedding (torch, releases the GIL) runs
+            # beside MT and TTS; finish() collects it.
+            out.pending = self._background.submit(
+                self._run, "speaker_identification", req, out, lambda: self._speaker(req, audio16k, out))
         rate = self._run("speech_rate_detection", req, out, lambda: self._rate(words, src, out))
         if rate is None and req.wants("speech_rate_control") and words:
             rate = self._rate(words, src, None)  # control needs the rate even if detection was not asked
         out.rate = rate
         needs_prosody = req.wants("emotion_detection") or req.wants("voice_style_detection")
+        track: tuple[np.ndarray, np.ndarray] | None = None
+        if needs_prosody or req.wants("voice_cloning"):
+            from node_svc.modules.voice import pitch_track
+
+            try:  # one pitch track serves prosody and voice adaptation
+                track = pitch_track(audio16k)
+            except Exception:  # each module below then computes its own, and reports its own failure
+                track = None
         prosody = None
         if needs_prosody:
             from node_svc.modules import prosody as prosody_mod
 
             name = "emotion_detection" if req.wants("emotion_detection") else "voice_style_detection"
-            prosody = self._run(name, req, out, lambda: prosody_mod.analyse(audio16k, rate))
+            prosody = self._run(name, req, out, lambda: prosody_mod.analyse(audio16k, rate, track))
             if prosody is not None:
                 self._run("emotion_detection", req, out, lambda: self._emotion(prosody, out))
                 self._run("voice_style_detection", req, out,
                           lambda: out.extras.__setitem__("voice_style", prosody_mod.voice_style(prosody)))
-        self._run("voice_cloning", req, out, lambda: self._voice_profile(audio16k, out))
+        self._run("voice_cloning", req, out, lambda: self._voice_profile(audio16k, out, track))
         return out
 
     def _speaker(self, req: ModuleRequest, audio16k: np.ndarray, out: Analysis) -> None:
@@ -124,10 +146,11 @@ class ModuleStage:
         found = emotion(prosody)
         out.extras.update(emotion=found.label, arousal=found.arousal, valence=found.valence)
 
-    def _voice_profile(self, audio16k: np.ndarray, out: Analysis) -> None:
+    def _voice_profile(self, audio16k: np.ndarray, out: Analysis,
+                       track: tuple[np.ndarray, np.ndarray] | None) -> None:
         from node_svc.modules.voice import analyse
 
-        out.voice = analyse(audio16k)
+        out.voice = analyse(audio16k, track)
 
     # ---- around MT -------------------------------------------------------------------------------
 

@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 import numpy as np
-import pyworld
 import pytest
+import pyworld
 
 from lingua_common.audio import pcm16_to_float, resample
 from node_svc.modules import prosody, rate, voice
