@@ -34,6 +34,7 @@ _GRPC_CODE: dict[int, grpc.StatusCode] = {
     common_pb2.NOT_FOUND: grpc.StatusCode.NOT_FOUND,
     common_pb2.ALREADY_EXISTS: grpc.StatusCode.ALREADY_EXISTS,
     common_pb2.SESSION_CLOSED: grpc.StatusCode.FAILED_PRECONDITION,
+    common_pb2.MODEL_VERIFY_FAILED: grpc.StatusCode.DATA_LOSS,
 }
 
 

@@ -1,0 +1,68 @@
+"""A client of the hub: publish a directory as a model version, list, download with resume."""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Iterator
+from pathlib import Path
+
+import grpc
+
+from lingua.v1 import hub_pb2, hub_pb2_grpc
+from lingua_common.grpc_server import channel_options
+
+CHUNK = 1024 * 1024
+
+
+def sha256_of(path: Path) -> str:
+    digest = hashlib.sha256()
+    with path.open("rb") as fh:
+        for block in iter(lambda: fh.read(CHUNK), b""):
+            digest.update(block)
+    return digest.hexdigest()
+
+
+def describe_dir(root: Path) -> list[hub_pb2.ModelFile]:
+    """Every file under `root` (relative POSIX paths), with size and sha256."""
+    files = sorted(p for p in root.rglob("*") if p.is_file())
+    return [hub_pb2.ModelFile(path=p.relative_to(root).as_posix(), size=p.stat().st_size, sha256=sha256_of(p))
+            for p in files]
+
+
+class HubClient:
+    def __init__(self, address: str, token: str = "", timeout_s: float = 600.0) -> None:
+        self._channel = grpc.insecure_channel(address, options=channel_options())
+        self.stub = hub_pb2_grpc.ModelHubStub(self._channel)
+        self._metadata = (("authorization", f"Bearer {token}"),) if token else ()
+        self.timeout_s = timeout_s
+
+    def publish_dir(self, root: Path, model: hub_pb2.Model, version: str,
+                    status: int = hub_pb2.VERSION_STATUS_STABLE) -> hub_pb2.PublishModelResponse:
+        files = describe_dir(root)
+
+        def messages() -> Iterator[hub_pb2.PublishModelRequest]:
+            yield hub_pb2.PublishModelRequest(metadata=hub_pb2.PublishMetadata(
+                model=model, version=version, status=status, files=files))  # type: ignore[arg-type]
+            for f in files:
+                offset = 0
+                with (root / f.path).open("rb") as fh:
+                    while block := fh.read(CHUNK):
+                        yield hub_pb2.PublishModelRequest(chunk=hub_pb2.FileChunk(path=f.path, offset=offset,
+                                                                                  data=block))
+                        offset += len(block)
+
+        response: hub_pb2.PublishModelResponse = self.stub.PublishModel(
+            messages(), metadata=self._metadata, timeout=self.timeout_s)
+        return response
+
+    def list_models(self, **filters: object) -> list[hub_pb2.Model]:
+        request = hub_pb2.ListModelsRequest(**filters)  # type: ignore[arg-type]
+        return list(self.stub.ListModels(request, metadata=self._metadata, timeout=self.timeout_s).models)
+
+    def download(self, model_id: str, version: str, path: str,
+                 offset: int = 0) -> Iterator[hub_pb2.DownloadFileResponse]:
+        request = hub_pb2.DownloadFileRequest(model_id=model_id, version=version, path=path, offset=offset)
+        yield from self.stub.DownloadFile(request, metadata=self._metadata, timeout=self.timeout_s)
+
+    def close(self) -> None:
+        self._channel.close()
