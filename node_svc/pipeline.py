@@ -155,8 +155,10 @@ class Pipeline:
         if language not in self._tts_wps:
             probe = "This sentence tells us how fast the voice speaks at its usual pace."
             pcm = b"".join(c.pcm16 for c in self.tts.synthesize(probe, language))
-            seconds = len(pcm) / 2 / self.tts.sample_rate
-            self._tts_wps[language] = len(probe.split()) / max(seconds, 0.1)
+            audio = resample(pcm16_to_float(pcm), self.tts.sample_rate, SAMPLE_RATE)
+            # Speaking time only (VAD segments), as speech_rate_detection measures the speaker.
+            speech = sum(b - a for a, b in self.vad.speech_segments(audio)) / SAMPLE_RATE
+            self._tts_wps[language] = len(probe.split()) / max(speech or len(audio) / SAMPLE_RATE, 0.1)
         return self._tts_wps[language]
 
     def capabilities(self) -> Capabilities:

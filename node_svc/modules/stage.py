@@ -101,7 +101,7 @@ class ModuleStage:
         needs_prosody = req.wants("emotion_detection") or req.wants("voice_style_detection")
         track: tuple[np.ndarray, np.ndarray] | None = None
         if needs_prosody or req.wants("voice_cloning"):
-            from node_svc.modules.voice import pitch_track
+            from node_svc.modules.prosody import pitch_track
 
             try:  # one pitch track serves prosody and voice adaptation
                 track = pitch_track(audio16k)
@@ -173,7 +173,9 @@ class ModuleStage:
             return translated
         from node_svc.modules.persona import restore
 
-        return str(restore(translated, out.prepared))
+        restored = str(restore(translated, out.prepared))
+        out.extras["persona"] = "; ".join(out.prepared.changes)  # restore() may add notes ("MT dropped ...")
+        return restored
 
     # ---- TTS -------------------------------------------------------------------------------------
 
