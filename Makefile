@@ -41,6 +41,7 @@ bench: $(STAMP)
 	$(PY) bench/pipeline.py
 	$(PY) bench/dispatch.py
 	$(PY) bench/modules.py
+	$(PY) bench/hub.py
 
 # Rebuild the committed phrasebook MT model (needs transformers; ~2-3 minutes on 2 cores).
 mt-fixture: $(STAMP)

@@ -100,12 +100,12 @@ class ModuleStage:
         out.rate = rate
         needs_prosody = req.wants("emotion_detection") or req.wants("voice_style_detection")
         track: tuple[np.ndarray, np.ndarray] | None = None
-        if needs_prosody or req.wants("voice_cloning"):
+        if needs_prosody:
             from node_svc.modules.prosody import pitch_track
 
-            try:  # one pitch track serves prosody and voice adaptation
+            try:  # one pitch track serves emotion and voice-style detection
                 track = pitch_track(audio16k)
-            except Exception:  # each module below then computes its own, and reports its own failure
+            except Exception:  # prosody then computes its own, and reports its own failure
                 track = None
         prosody = None
         if needs_prosody:
@@ -117,7 +117,8 @@ class ModuleStage:
                 self._run("emotion_detection", req, out, lambda: self._emotion(prosody, out))
                 self._run("voice_style_detection", req, out,
                           lambda: out.extras.__setitem__("voice_style", prosody_mod.voice_style(prosody)))
-        self._run("voice_cloning", req, out, lambda: self._voice_profile(audio16k, out, track))
+        # Voice adaptation tracks pitch itself (YIN): prosody's DIO track has octave errors on low voices.
+        self._run("voice_cloning", req, out, lambda: self._voice_profile(audio16k, out))
         return out
 
     def _speaker(self, req: ModuleRequest, audio16k: np.ndarray, out: Analysis) -> None:
@@ -146,11 +147,10 @@ class ModuleStage:
         found = emotion(prosody)
         out.extras.update(emotion=found.label, arousal=found.arousal, valence=found.valence)
 
-    def _voice_profile(self, audio16k: np.ndarray, out: Analysis,
-                       track: tuple[np.ndarray, np.ndarray] | None) -> None:
+    def _voice_profile(self, audio16k: np.ndarray, out: Analysis) -> None:
         from node_svc.modules.voice import analyse
 
-        out.voice = analyse(audio16k, track)
+        out.voice = analyse(audio16k)
 
     # ---- around MT -------------------------------------------------------------------------------
 
