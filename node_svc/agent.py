@@ -21,11 +21,14 @@ import grpc
 
 from lingua.v1 import common_pb2, node_pb2, node_pb2_grpc, session_pb2
 from lingua_common.audio import AudioDecodeError, decode_audio
+from lingua_common.errors import LinguaError
 from lingua_common.grpc_server import channel_options
 from node_svc.capabilities import installed_models, module_extras, module_request
 from node_svc.config import NodeSettings
 from node_svc.control import ControlServer
 from node_svc.joblog import JobLog
+from node_svc.jobs_view import JobsView, ResourceHistory
+from node_svc.node_models import NodeModels
 from node_svc.pipeline import Pipeline, PipelineError, PipelineRequest, PipelineResult
 from node_svc.resources import ResourceMonitor
 
@@ -40,9 +43,11 @@ class RegistrationRefused(Exception):
 
 
 class NodeAgent:
-    def __init__(self, settings: NodeSettings, pipeline: Pipeline) -> None:
+    def __init__(self, settings: NodeSettings, pipeline: Pipeline, models: NodeModels | None = None) -> None:
         self.settings = settings
         self.pipeline = pipeline
+        # The local model store and hub installer (None: the models shipped in wheels, no installs).
+        self.models = models
         self.monitor = ResourceMonitor()
         self.node_id = settings.node_id
         self.auth_token = ""
@@ -59,11 +64,16 @@ class NodeAgent:
         self._outbox: Outbox | None = None
         self._job_log = JobLog(settings.job_log)
         self._directions: dict[tuple[str, int], tuple[str, str]] = {}
+        # For the dashboard (node_svc/control.py): recent jobs, resource samples, the loop to call into.
+        self.jobs = JobsView()
+        self.resources = ResourceHistory()
+        self.loop: asyncio.AbstractEventLoop | None = None
 
     # ---- connection loop ---------------------------------------------------------------------------
 
     async def run(self) -> None:
         """Stay connected until stop(): reconnect with exponential backoff and full jitter."""
+        self.loop = asyncio.get_running_loop()
         delay = self.settings.reconnect_initial_ms / 1000
         while not self._stopping:
             started = time.monotonic()
@@ -87,6 +97,10 @@ class NodeAgent:
             log.info("reconnecting in %.2f s", sleep)
             await asyncio.sleep(sleep)
             delay = min(delay * 2, self.settings.reconnect_max_ms / 1000)
+
+    @property
+    def stopping(self) -> bool:
+        return self._stopping
 
     async def stop(self) -> None:
         """Drain: tell the scheduler, let in-flight jobs finish (bounded), then close."""
@@ -153,14 +167,19 @@ class NodeAgent:
 
     async def _heartbeat(self, outbox: Outbox, interval_s: float) -> None:
         announced = self.pipeline.modules.version
+        announced_models = self.pipeline.model_generation
         while True:
+            # Installs and removals (by this node or `lingua node models`) show up in the next beat.
+            await asyncio.to_thread(self.pipeline.sync_models)
             cpu, mem, gpu, gpu_mem = self.monitor.usage()
+            self.resources.add(cpu, mem, gpu, gpu_mem)
             beat = node_pb2.NodeHeartbeat(
                 timestamp_ms=int(time.time() * 1000),
                 resource_usage=node_pb2.ResourceUsage(cpu_percent=cpu, mem_percent=mem, gpu_percent=gpu,
                                                       gpu_mem_percent=gpu_mem, running_jobs=len(self._running)))
-            if self.pipeline.modules.version != announced:  # a module was switched or broke: re-announce
-                announced = self.pipeline.modules.version
+            models_changed = self.pipeline.model_generation != announced_models
+            if self.pipeline.modules.version != announced or models_changed:  # re-announce what we have
+                announced, announced_models = self.pipeline.modules.version, self.pipeline.model_generation
                 beat.capabilities_changed = True
                 beat.installed_models.extend(installed_models(self.pipeline))
                 beat.features_supported.CopyFrom(self._features())
@@ -187,6 +206,8 @@ class NodeAgent:
                     if not waiter.done():
                         waiter.set_result(msg.pairing_code)
                 self._pairing_waiters.clear()
+            elif kind == "install_model":
+                self._start_install(msg.install_model, outbox)
             elif kind == "node_status":
                 self._set_state(msg.node_status.state)
                 log.info("scheduler says this node is %s: %s",
@@ -210,6 +231,47 @@ class NodeAgent:
         self._outbox.put_nowait(node_pb2.NodeMessage(pairing_code_request=node_pb2.PairingCodeRequest()))
         return await asyncio.wait_for(waiter, timeout_s)
 
+    # ---- model installs ordered by the scheduler (SchedulerAdmin.InstallModel) ---------------------
+
+    def _start_install(self, order: node_pb2.ModelInstallOrder, outbox: Outbox) -> None:
+        task = asyncio.create_task(self._install(order, outbox))
+        self._job_tasks.add(task)
+        task.add_done_callback(self._job_tasks.discard)
+
+    async def _install(self, order: node_pb2.ModelInstallOrder, outbox: Outbox) -> None:
+        loop = asyncio.get_running_loop()
+        base = node_pb2.ModelInstallStatus(request_id=order.request_id, node_id=self.node_id,
+                                           model_id=order.model_id, version=order.version)
+
+        def report(state: int, done: int = 0, total: int = 0, version: str = "",
+                   error: common_pb2.Error | None = None) -> None:
+            status = node_pb2.ModelInstallStatus()
+            status.CopyFrom(base)
+            status.state, status.done_bytes, status.total_bytes = state, done, total  # type: ignore[assignment]
+            status.version = version or order.version
+            if error is not None:
+                status.error.CopyFrom(error)
+            loop.call_soon_threadsafe(outbox.put_nowait, node_pb2.NodeMessage(model_install_status=status))
+
+        if self.models is None:
+            report(node_pb2.MODEL_STATE_ERROR, error=common_pb2.Error(
+                code=common_pb2.MODEL_NOT_AVAILABLE, message="this node has no model hub configured (LINGUA_NODE_HUB)"))
+            return
+        report(node_pb2.MODEL_STATE_DOWNLOADING)
+        try:
+            model = await asyncio.to_thread(
+                self.models.install_now, order.model_id, order.version,
+                lambda p: report(node_pb2.MODEL_STATE_DOWNLOADING, p.done_bytes, p.total_bytes, p.version))
+        except LinguaError as exc:
+            report(node_pb2.MODEL_STATE_ERROR, error=exc.to_proto())
+            return
+        except Exception as exc:  # the installer's bug must still end the order
+            log.exception("install of %s failed", order.model_id)
+            report(node_pb2.MODEL_STATE_ERROR, error=common_pb2.Error(code=common_pb2.INTERNAL, message=str(exc)))
+            return
+        await asyncio.to_thread(self.pipeline.sync_models)
+        report(node_pb2.MODEL_STATE_READY, model.size_bytes, model.size_bytes, model.version)
+
     # ---- jobs --------------------------------------------------------------------------------------
 
     async def _run_job(self, job: node_pb2.JobAssign, outbox: Outbox) -> None:
@@ -218,6 +280,9 @@ class NodeAgent:
         self._running[key] = cancelled
         loop = asyncio.get_running_loop()
         started = time.perf_counter()
+        self.jobs.started(job.job_id, job.attempt_id, job.session_id, job.utterance_index,
+                          job.src_lang or job.lang_a, job.tgt_lang or job.lang_b)
+        timings: dict[str, float] = {}
 
         def send(msg: node_pb2.NodeMessage) -> None:  # from worker threads
             loop.call_soon_threadsafe(outbox.put_nowait, msg)
@@ -225,6 +290,7 @@ class NodeAgent:
         outbox.put_nowait(node_pb2.NodeMessage(job_ack=node_pb2.JobAck(job_id=job.job_id, attempt_id=job.attempt_id)))
         try:
             result = await loop.run_in_executor(self._executor, self._execute, job, cancelled, send)
+            timings = result.timings
             outcome = node_pb2.JobResult(job_id=job.job_id, attempt_id=job.attempt_id, success=True,
                                          result=self._result_proto(job, result))
             if result.speaker_embedding is not None:
@@ -240,8 +306,10 @@ class NodeAgent:
                                          error=common_pb2.Error(code=common_pb2.INTERNAL, message=str(exc)))
         finally:
             self._running.pop(key, None)
-        self._job_log.write(self.node_id, job.job_id, job.attempt_id, "end",
-                            "cancelled" if cancelled.is_set() else ("ok" if outcome.success else "error"))
+        ended = "cancelled" if cancelled.is_set() else ("ok" if outcome.success else "error")
+        self._job_log.write(self.node_id, job.job_id, job.attempt_id, "end", ended)
+        self.jobs.finished(job.job_id, job.attempt_id, ended, error=outcome.error.message, timings=timings,
+                           src_lang=outcome.result.src_lang, tgt_lang=outcome.result.tgt_lang)
         outcome.processing_ms = (time.perf_counter() - started) * 1000
         if not cancelled.is_set():
             outbox.put_nowait(node_pb2.NodeMessage(job_result=outcome))
@@ -249,6 +317,7 @@ class NodeAgent:
     def _execute(self, job: node_pb2.JobAssign, cancelled: threading.Event,
                  send: Any) -> PipelineResult:
         """Runs in a worker thread."""
+        self.pipeline.sync_models()  # a model removed a moment ago must not be used (MODEL_NOT_AVAILABLE)
         self._job_log.write(self.node_id, job.job_id, job.attempt_id, "start")
         send(node_pb2.NodeMessage(job_started=node_pb2.JobStarted(job_id=job.job_id, attempt_id=job.attempt_id)))
         try:
@@ -320,13 +389,13 @@ async def serve(settings: NodeSettings) -> None:
     pipeline = await asyncio.to_thread(Pipeline.bundled, cpu_threads, modules)
     if settings.warm_up:
         await asyncio.to_thread(pipeline.warm_up)
+    agent = NodeAgent(settings, pipeline)
     control = None
     if settings.control_port >= 0:
-        control = ControlServer(pipeline.modules, settings.control_port, settings.control_host)
+        control = ControlServer(pipeline.modules, settings.control_port, settings.control_host, agent=agent)
         control.start()
-    agent = NodeAgent(settings, pipeline)
     runner = asyncio.create_task(agent.run())
-    where = f"; control API http://{settings.control_host}:{control.port}/api/modules" if control else ""
+    where = f"; dashboard http://{settings.control_host}:{control.port}/" if control else ""
     print(f"node ready, connecting to {settings.scheduler}{where}", flush=True)
     await wait_for_signal()
     if control is not None:

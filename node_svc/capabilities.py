@@ -39,6 +39,11 @@ def module_extras(extras: dict[str, Any]) -> dict[str, Any]:
 
 
 def installed_models(pipeline: Pipeline) -> list[node_pb2.InstalledModel]:
+    speaker = ([node_pb2.InstalledModel(model_id="resemblyzer-voice-encoder", kind=node_pb2.MODEL_KIND_SPEAKER,
+                                        version="0.1.4", state=node_pb2.MODEL_STATE_READY)]
+               if "speaker_identification" in pipeline.modules.supported() else [])
+    if pipeline.served is not None:  # models from the node's store
+        return [*pipeline.served.protos(), *speaker]
     caps = pipeline.capabilities()
     asr_id = f"whisper-{getattr(pipeline.asr, 'model_name', 'tiny.en')}"
     mt_id = getattr(pipeline.mt, "model_id", "m2m100")
@@ -54,7 +59,5 @@ def installed_models(pipeline: Pipeline) -> list[node_pb2.InstalledModel]:
         node_pb2.InstalledModel(model_id=f"piper-{pipeline.tts.voice_name}", kind=node_pb2.MODEL_KIND_TTS,
                                 languages=caps.tts_native, cross_lingual_languages=caps.tts_cross_lingual,
                                 state=node_pb2.MODEL_STATE_READY),
-        *([node_pb2.InstalledModel(model_id="resemblyzer-voice-encoder", kind=node_pb2.MODEL_KIND_SPEAKER,
-                                   version="0.1.4", state=node_pb2.MODEL_STATE_READY)]
-          if "speaker_identification" in pipeline.modules.supported() else []),
+        *speaker,
     ]

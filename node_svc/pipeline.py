@@ -6,6 +6,7 @@ CPU bound: callers run ``Pipeline.run`` in a worker thread and map
 
 from __future__ import annotations
 
+import logging
 import re
 import threading
 import time
@@ -20,6 +21,18 @@ from node_svc.engines.asr import AsrOutput
 from node_svc.engines.tts import TtsChunk, normalize_language, split_sentences
 from node_svc.modules.manager import ModuleManager
 from node_svc.modules.stage import Analysis, ModuleRequest, ModuleStage
+from node_svc.serving import (
+    EngineLoaders,
+    Installed,
+    ModelUnavailable,
+    RoutedAsr,
+    RoutedMt,
+    RoutedTts,
+    RoutedVad,
+    ServedModels,
+)
+
+log = logging.getLogger(__name__)
 
 SAMPLE_RATE: Final = 16000
 # Whisper pads every call to a 30 s window, so a call costs about the same for
@@ -27,7 +40,8 @@ SAMPLE_RATE: Final = 16000
 MAX_ASR_CHUNK_S: Final = 25.0
 _LANG_CODE: Final = re.compile(r"^[a-z]{2,3}$")
 
-ErrorCode = Literal["MODEL_NOT_AVAILABLE", "UNSUPPORTED_LANGUAGE", "INVALID_AUDIO", "JOB_CANCELLED", "INTERNAL"]
+ErrorCode = Literal["MODEL_NOT_AVAILABLE", "MODEL_LOAD_FAILED", "UNSUPPORTED_LANGUAGE", "INVALID_AUDIO",
+                    "JOB_CANCELLED", "INTERNAL"]
 PartialCallback = Callable[[str, bool], None]
 TtsChunkCallback = Callable[[bytes, int, str], None]
 
@@ -120,6 +134,14 @@ class Capabilities:
     tts_cross_lingual: list[str]
 
 
+class ModelSource(Protocol):
+    """The node's model store, as the pipeline sees it."""
+
+    def list(self) -> list[Any]: ...
+
+    def generation(self) -> int: ...
+
+
 class Pipeline:
     """Holds one instance of each engine; ``run`` is safe to call from several threads."""
 
@@ -132,6 +154,41 @@ class Pipeline:
         self._tts_wps: dict[str, float] = {}
         self.mt = mt
         self.tts = tts
+        # Set by from_store: where the models come from, and the store generation last synced.
+        self.store: ModelSource | None = None
+        self.served: ServedModels | None = None
+        self._store_generation = -1
+        self._sync_lock = threading.Lock()
+
+    @classmethod
+    def from_store(cls, store: ModelSource, cpu_threads: int | None = None,
+                   modules: list[str] | None = None) -> Pipeline:
+        """Serve whatever the node's model store holds; models load on first use (TTS and VAD at once)."""
+        served = ServedModels(EngineLoaders(cpu_threads))
+        pipeline = cls(vad=RoutedVad(served), asr=RoutedAsr(served), mt=RoutedMt(served), tts=RoutedTts(served),
+                       modules=ModuleManager(modules))
+        pipeline.store, pipeline.served = store, served
+        pipeline.sync_models()
+        return pipeline
+
+    @property
+    def model_generation(self) -> int:
+        """The store generation the engines reflect (-1 without a store)."""
+        return self._store_generation
+
+    def sync_models(self) -> bool:
+        """Pick up installs and removals made since the last call (cheap when nothing changed)."""
+        if self.store is None or self.served is None:
+            return False
+        with self._sync_lock:
+            generation = self.store.generation()
+            if generation == self._store_generation:
+                return False
+            installed: list[Installed] = self.store.list()
+            self.served.sync(installed)
+            self._store_generation = generation
+            self._tts_wps.clear()
+            return True
 
     @classmethod
     def bundled(cls, cpu_threads: int | None = None, modules: list[str] | None = None) -> Pipeline:
@@ -171,6 +228,12 @@ class Pipeline:
 
     def warm_up(self) -> None:
         """Run each engine once on a tiny input so the first real job is not slow."""
+        try:
+            self._warm_up()
+        except ModelUnavailable as exc:  # a node without a voice or VAD yet: it will say so per job
+            log.warning("warm-up skipped: %s", exc)
+
+    def _warm_up(self) -> None:
         lang = self.tts.native_languages[0] if self.tts.native_languages else "en"
         pcm = b"".join(c.pcm16 for c in self.tts.synthesize("Hello, this is a warm up.", lang))
         audio = resample(pcm16_to_float(pcm), self.tts.sample_rate, SAMPLE_RATE)
@@ -194,6 +257,8 @@ class Pipeline:
             return self._run(req, on_partial, on_tts_chunk, cancelled)
         except PipelineError:
             raise
+        except ModelUnavailable as error:  # removed or broken between the language check and its use
+            raise PipelineError(error.code, str(error)) from error  # type: ignore[arg-type]
         except Exception as error:  # an engine bug must still end the job with a code
             raise PipelineError("INTERNAL", f"{type(error).__name__}: {error}") from error
 

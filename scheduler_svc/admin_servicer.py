@@ -1,4 +1,4 @@
-"""SchedulerAdmin: read-only views of the mesh, and draining a node."""
+"""SchedulerAdmin: read-only views of the mesh, draining a node, and model installs on a node."""
 
 from __future__ import annotations
 
@@ -6,7 +6,7 @@ import time
 from typing import Any, TypeAlias
 
 from lingua.v1 import admin_pb2, admin_pb2_grpc, common_pb2, node_pb2
-from lingua_common.errors import abort, make_error
+from lingua_common.errors import LinguaError, abort, make_error
 from scheduler_svc.explain import explain
 from scheduler_svc.mesh import Mesh
 from scheduler_svc.registry import NodeRecord, NodeState
@@ -93,6 +93,21 @@ class AdminServicer(admin_pb2_grpc.SchedulerAdminServicer):
     async def ExplainDispatch(self, request: admin_pb2.ExplainDispatchRequest,
                               context: Context) -> admin_pb2.ExplainDispatchResponse:
         return explain(self.mesh, request)
+
+    async def InstallModel(self, request: admin_pb2.InstallModelRequest,
+                           context: Context) -> admin_pb2.InstallModelResponse:
+        try:
+            watch = self.mesh.install_model(request.node_id, request.model_id, request.version)
+        except LinguaError as exc:
+            await abort(context, exc.to_proto())
+            raise AssertionError("unreachable") from exc
+        timeout_s = (request.timeout_ms or 600_000) / 1000 if request.wait else 10.0
+        status = await watch.next_status(final=request.wait, timeout_s=timeout_s)
+        if status is None:
+            await abort(context, make_error(common_pb2.NODE_UNAVAILABLE,
+                                            f"node {request.node_id} did not answer the install order"))
+            raise AssertionError("unreachable")
+        return admin_pb2.InstallModelResponse(status=status)
 
     async def GetStats(self, request: admin_pb2.GetStatsRequest, context: Context) -> admin_pb2.GetStatsResponse:
         m = self.mesh

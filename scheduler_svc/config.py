@@ -45,6 +45,9 @@ class SchedulerSettings:
 
     # -- jobs
     max_attempts: int = 3
+    # A node that answered MODEL_NOT_AVAILABLE for a pair it advertises gets no jobs for that pair for
+    # this long (or until it re-announces its models).
+    model_unavailable_hold_s: float = 60.0
     # An attempt must be acknowledged by the node within ack_timeout_ms, then finish within
     # job_timeout_base_ms + job_timeout_per_audio_s_ms per second of audio.
     ack_timeout_ms: int = 5_000

@@ -9,7 +9,8 @@ from scheduler_svc.scoring import rank, score_terms
 
 def explain(mesh: Mesh, request: admin_pb2.ExplainDispatchRequest) -> admin_pb2.ExplainDispatchResponse:
     need = Need(src=request.src_lang, tgt=request.tgt_lang, features_mask=features_mask(request.features),
-                dialect=request.dialect, paired_node_id=request.paired_node_id)
+                dialect=request.dialect, paired_node_id=request.paired_node_id,
+                avoid=mesh.avoidance.avoided(request.src_lang, request.tgt_lang))
     weights, strategy = mesh.settings.weights, mesh.settings.strategy
     # The same selection a real job would get (round_robin advances its rotation; power_of_two samples).
     chosen, _passed_over = mesh.select(need)

@@ -19,8 +19,10 @@ from lingua_common.errors import LinguaError, make_error
 from lingua_common.features import FEATURE_NAMES
 from lingua_common.ids import new_id, new_token
 from scheduler_svc import health, metrics
+from scheduler_svc.avoidance import ModelAvoidance
 from scheduler_svc.config import SchedulerSettings
 from scheduler_svc.index import CapabilityIndex
+from scheduler_svc.installs import InstallRequests, InstallWatch
 from scheduler_svc.pairing import PairingCodes
 from scheduler_svc.registry import NodeCaps, NodeRecord, NodeRegistry, NodeState, Usage
 from scheduler_svc.scoring import rank
@@ -86,6 +88,12 @@ class Need:
     paired_node_id: str = ""
     require_paired: bool = False
     two_way: bool = False
+    # Nodes that recently said MODEL_NOT_AVAILABLE for this pair.
+    avoid: frozenset[str] = frozenset()
+
+    @property
+    def excluded(self) -> frozenset[str]:
+        return self.tried | self.avoid
 
 
 class Mesh:
@@ -94,6 +102,8 @@ class Mesh:
         self.registry = NodeRegistry()
         self.index = CapabilityIndex(self.registry, settings.strategy, settings.weights)
         self.trackers: dict[str, health.HealthTracker] = {}
+        self.avoidance = ModelAvoidance(settings.model_unavailable_hold_s)
+        self.installs = InstallRequests()
         self.pairing = PairingCodes(settings.pairing_ttl_s, settings.pairing_max_failures,
                                     settings.pairing_failure_window_s)
         self.sessions: dict[str, Session] = {}
@@ -175,6 +185,7 @@ class Mesh:
         broken = tracker.broken_models
         if hb.capabilities_changed:
             node.caps = caps_from_models(list(hb.installed_models), hb.features_supported)
+            self.avoidance.forget_node(node_id)
             broken = tuple(m.model_id for m in hb.installed_models if m.state == node_pb2.MODEL_STATE_ERROR)
             if isinstance(node.description, node_pb2.NodeRegister):
                 del node.description.installed_models[:]
@@ -212,8 +223,27 @@ class Mesh:
         link.send(node_pb2.SchedulerMessage(pairing_code=node_pb2.PairingCode(code=code,
                                                                               expires_at_unix_ms=expires_ms)))
 
+    def install_model(self, node_id: str, model_id: str, version: str) -> InstallWatch:
+        """Tell a connected node to install a model from its hub; raises LinguaError if it cannot be told."""
+        if self.registry.get(node_id) is None:
+            raise LinguaError(common_pb2.NOT_FOUND, f"no node {node_id!r}")
+        link = self.links.get(node_id)
+        if link is None:
+            raise LinguaError(common_pb2.NODE_UNAVAILABLE, f"node {node_id} is not connected")
+        if not model_id:
+            raise LinguaError(common_pb2.INVALID_MESSAGE, "model_id is required")
+        watch, order = self.installs.order(node_id, model_id, version)
+        link.send(node_pb2.SchedulerMessage(install_model=order))
+        return watch
+
+    def model_install_status(self, node_id: str, status: node_pb2.ModelInstallStatus) -> None:
+        self.installs.update(node_id, status)
+
     def _node_lost(self, node: NodeRecord, reason: str) -> None:
         self._set_state(node, NodeState.OFFLINE, reason)
+        self.installs.node_gone(node.node_id, node_pb2.ModelInstallStatus(
+            node_id=node.node_id, state=node_pb2.MODEL_STATE_ERROR,
+            error=make_error(common_pb2.NODE_UNAVAILABLE, f"node went offline during the install ({reason})")))
         self.pairing.revoke_node(node.node_id)
         running = [self.jobs[job_id] for job_id, _attempt in list(node.reserved) if job_id in self.jobs]
         for job in running:
@@ -310,8 +340,14 @@ class Mesh:
             self._remember_speaker(job.session, res.speaker)
             self._finish(job, self._result_message(job, res))
             return
-        self._job_failed_on(node_id)
         err = res.error
+        if err.code == common_pb2.MODEL_NOT_AVAILABLE:
+            # Not a sick node, a missing model: steer this pair elsewhere for a while.
+            self.avoidance.mark(node_id, job.src_lang, job.tgt_lang)
+            if job.session.two_way:
+                self.avoidance.mark(node_id, job.tgt_lang, job.src_lang)
+        else:
+            self._job_failed_on(node_id)
         if err.code in _RETRYABLE:
             self._retry(job, f"node {node_id} failed: {err.message}", "node_error", last_error=err)
         else:
@@ -489,8 +525,11 @@ class Mesh:
 
     def need_of(self, job: Job) -> Need:
         s = job.session
+        avoid = self.avoidance.avoided(job.src_lang, job.tgt_lang)
+        if s.two_way:
+            avoid |= self.avoidance.avoided(job.tgt_lang, job.src_lang)
         return Need(job.src_lang, job.tgt_lang, job.features_mask, job.dialect, frozenset(job.tried),
-                    s.paired_node_id, s.require_paired_node, s.two_way)
+                    s.paired_node_id, s.require_paired_node, s.two_way, avoid)
 
     def eligible(self, node: NodeRecord, need: Need, slot: bool = True) -> list[str]:
         """Why `node` cannot take a job with `need` (empty: it can). slot=False ignores a full node."""
@@ -507,6 +546,10 @@ class Mesh:
             reasons.append(f"lacks feature(s) {', '.join(lacking)}")
         if slot and node.node_id in need.tried:
             reasons.append("already tried for this job")
+        if node.node_id in need.avoid:
+            left = max(self.avoidance.remaining_s(node.node_id, need.src, need.tgt),
+                       self.avoidance.remaining_s(node.node_id, need.tgt, need.src))
+            reasons.append(f"said MODEL_NOT_AVAILABLE for {need.src}->{need.tgt}; avoided for {left:.0f} s more")
         return reasons
 
     def paired_usable(self, need: Need) -> NodeRecord | None:
@@ -524,7 +567,7 @@ class Mesh:
         """
         if need.paired_node_id:
             paired = self.paired_usable(need)
-            if paired is not None and paired.node_id not in need.tried:
+            if paired is not None and paired.node_id not in need.excluded:
                 return (paired if paired.free_slots > 0 else None), False
             if need.require_paired:
                 return None, True
@@ -537,7 +580,7 @@ class Mesh:
 
     def _pool(self, need: Need) -> NodeRecord | None:
         if not need.two_way:
-            return self.index.select(need.src, need.tgt, need.features_mask, need.dialect, need.tried)
+            return self.index.select(need.src, need.tgt, need.features_mask, need.dialect, need.excluded)
         # Both directions needed: intersect the two capability groups (two-way sessions are few).
         both = self._two_way_capable(need)
         nodes = [n for n in (self.registry.get(i) for i in sorted(both))
@@ -598,7 +641,7 @@ class Mesh:
         """No eligible node right now: wait for a slot if some node could run it, else fail."""
         need = self.need_of(job)
         paired = self.paired_usable(need)
-        waiting_for_paired = (paired is not None and paired.node_id not in need.tried) or (
+        waiting_for_paired = (paired is not None and paired.node_id not in need.excluded) or (
             need.require_paired and self.registry.get(need.paired_node_id) is not None)
         if need.two_way and not waiting_for_paired and not self._two_way_capable(need):
             self._fail(job, common_pb2.UNSUPPORTED_LANGUAGE,
@@ -616,7 +659,12 @@ class Mesh:
                 self._fail(job, common_pb2.UNSUPPORTED_LANGUAGE,
                            f"no connected node can translate {job.src_lang}->{job.tgt_lang} speech")
             return
-        if job.tried and not waiting_for_paired and not self._capable_untried_exists(job):
+        if need.excluded and not waiting_for_paired and not self._capable_untried_exists(need):
+            if need.avoid and not job.tried - need.avoid:
+                self._fail(job, common_pb2.MODEL_NOT_AVAILABLE,
+                           f"every node that offers {job.src_lang}->{job.tgt_lang} reported its model unavailable",
+                           retry_after_ms=self.settings.retry_after_ms)
+                return
             self._fail(job, common_pb2.NO_AVAILABLE_NODE,
                        f"no other node can take utterance {job.utterance_index} after {job.attempt} attempt(s)",
                        retry_after_ms=self.settings.retry_after_ms)
@@ -633,9 +681,10 @@ class Mesh:
         self.waiting.append(job)
         metrics.QUEUE_DEPTH.set(len(self.waiting))
 
-    def _capable_untried_exists(self, job: Job) -> bool:
-        return any(i not in job.tried and (n := self.registry.get(i)) is not None and n.state is not NodeState.OFFLINE
-                   for i in self.index.capable_ids(job.src_lang, job.tgt_lang, job.features_mask))
+    def _capable_untried_exists(self, need: Need) -> bool:
+        return any(i not in need.excluded and (n := self.registry.get(i)) is not None
+                   and n.state is not NodeState.OFFLINE
+                   for i in self.index.capable_ids(need.src, need.tgt, need.features_mask))
 
     def _pump_waiting(self) -> None:
         """Give freed slots to waiting jobs, oldest first."""

@@ -27,6 +27,7 @@ class NodeServicer(node_pb2_grpc.NodeServiceServicer):
             "asr_partial": mesh.asr_partial,
             "tts_chunk": mesh.tts_chunk,
             "job_result": mesh.job_result,
+            "model_install_status": mesh.model_install_status,
             "drain": lambda node_id, msg: mesh.node_draining(node_id, msg.reason),
             "node_error": lambda node_id, msg: log.warning(
                 "node error %s: %s", common_pb2.ErrorCode.Name(msg.code), msg.message,

@@ -22,7 +22,6 @@ import sys
 import tempfile
 import time
 from pathlib import Path
-from typing import Any
 
 REPO = Path(__file__).resolve().parents[1]
 if str(REPO) not in sys.path:
@@ -41,6 +40,7 @@ from transformers.models.m2m_100.tokenization_m2m_100 import (  # noqa: E402
     FAIRSEQ_LANGUAGE_CODES,
 )
 
+from hub_svc.convert import mt_manifest, write_mt_manifest  # noqa: E402
 from node_svc.engines.mt import (  # noqa: E402
     MANIFEST_NAME,
     SPM_NAME,
@@ -269,24 +269,21 @@ def train(
 
 
 def write_manifest(out_dir: Path, n_pairs: int) -> None:
-    manifest: dict[str, Any] = {
-        "model_id": MODEL_ID,
-        "version": VERSION,
-        "kind": "mt",
-        "architecture": "m2m100",
-        "format": "ctranslate2",
-        "quantization": "int8",
-        "language_pairs": [["en", "fr"], ["fr", "en"]],
+    manifest = mt_manifest(
+        MODEL_ID,
+        VERSION,
+        [("en", "fr"), ("fr", "en")],
+        quantization="int8",
         # The model was trained on normalize_asr() keys as well as canonical text; the
         # translator normalises every input this way (see node_svc/engines/mt.py).
-        "source_normalization": "asr",
+        source_normalization="asr",
         # Greedy: beam search with length normalisation drops letters of rare words (measured).
-        "beam_size": 1,
-        "training_pairs": n_pairs,
-        "license": "Apache-2.0",
-        "description": DESCRIPTION.format(n=n_pairs),
-    }
-    (out_dir / MANIFEST_NAME).write_text(json.dumps(manifest, ensure_ascii=False, indent=2) + "\n", encoding="utf-8")
+        beam_size=1,
+        training_pairs=n_pairs,
+        license="Apache-2.0",
+        description=DESCRIPTION.format(n=n_pairs),
+    )
+    write_mt_manifest(out_dir, manifest)
     (out_dir / "README.md").write_text(README, encoding="utf-8")
 
 
@@ -333,12 +330,19 @@ def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--out", type=Path, default=DEFAULT_OUT, help="CTranslate2 output dir (%(default)s)")
     parser.add_argument("--hf-out", type=Path, default=None, help="also keep the Hugging Face checkpoint here")
+    parser.add_argument(
+        "--hf-only",
+        action="store_true",
+        help="stop after writing the Hugging Face checkpoint to --hf-out (no conversion, verification or --out)",
+    )
     parser.add_argument("--steps", type=int, default=2000)
     parser.add_argument("--batch-size", type=int, default=32)
     parser.add_argument("--lr", type=float, default=3e-3)
     parser.add_argument("--dropout", type=float, default=0.0)
     parser.add_argument("--vocab-size", type=int, default=1600, help="specials + BPE pieces, without languages")
     args = parser.parse_args()
+    if args.hf_only and args.hf_out is None:
+        parser.error("--hf-only needs --hf-out")
 
     t_start = time.monotonic()
     # One thread was ~3x faster than two for a model this small, and keeps runs bit-identical.
@@ -370,6 +374,9 @@ def main() -> int:
         model.save_pretrained(str(hf_dir))
         tok.save_pretrained(str(hf_dir))
         log(f"Hugging Face checkpoint: {hf_dir}{'' if args.hf_out else ' (temporary)'}")
+        if args.hf_only:
+            log(f"done in {time.monotonic() - t_start:.0f}s (--hf-only: not converted)")
+            return 0
 
         staging = Path(tmp) / "ct2"
         converter = ctranslate2.converters.TransformersConverter(str(hf_dir), copy_files=[SPM_NAME])

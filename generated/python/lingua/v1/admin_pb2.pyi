@@ -235,3 +235,23 @@ class ExplainDispatchResponse(_message.Message):
     candidates: _containers.RepeatedCompositeFieldContainer[CandidateScore]
     excluded: _containers.RepeatedCompositeFieldContainer[ExcludedNode]
     def __init__(self, chosen_node_id: _Optional[str] = ..., strategy: _Optional[str] = ..., candidates: _Optional[_Iterable[_Union[CandidateScore, _Mapping]]] = ..., excluded: _Optional[_Iterable[_Union[ExcludedNode, _Mapping]]] = ...) -> None: ...
+
+class InstallModelRequest(_message.Message):
+    __slots__ = ("node_id", "model_id", "version", "wait", "timeout_ms")
+    NODE_ID_FIELD_NUMBER: _ClassVar[int]
+    MODEL_ID_FIELD_NUMBER: _ClassVar[int]
+    VERSION_FIELD_NUMBER: _ClassVar[int]
+    WAIT_FIELD_NUMBER: _ClassVar[int]
+    TIMEOUT_MS_FIELD_NUMBER: _ClassVar[int]
+    node_id: str
+    model_id: str
+    version: str
+    wait: bool
+    timeout_ms: int
+    def __init__(self, node_id: _Optional[str] = ..., model_id: _Optional[str] = ..., version: _Optional[str] = ..., wait: _Optional[bool] = ..., timeout_ms: _Optional[int] = ...) -> None: ...
+
+class InstallModelResponse(_message.Message):
+    __slots__ = ("status",)
+    STATUS_FIELD_NUMBER: _ClassVar[int]
+    status: _node_pb2.ModelInstallStatus
+    def __init__(self, status: _Optional[_Union[_node_pb2.ModelInstallStatus, _Mapping]] = ...) -> None: ...

@@ -65,6 +65,11 @@ class SchedulerAdminStub:
                 request_serializer=lingua_dot_v1_dot_admin__pb2.ExplainDispatchRequest.SerializeToString,
                 response_deserializer=lingua_dot_v1_dot_admin__pb2.ExplainDispatchResponse.FromString,
                 _registered_method=True)
+        self.InstallModel = channel.unary_unary(
+                '/lingua.v1.SchedulerAdmin/InstallModel',
+                request_serializer=lingua_dot_v1_dot_admin__pb2.InstallModelRequest.SerializeToString,
+                response_deserializer=lingua_dot_v1_dot_admin__pb2.InstallModelResponse.FromString,
+                _registered_method=True)
 
 
 class SchedulerAdminServicer:
@@ -108,6 +113,13 @@ class SchedulerAdminServicer:
         context.set_details('Method not implemented!')
         raise NotImplementedError('Method not implemented!')
 
+    def InstallModel(self, request, context):
+        """Tell a node to install a model version from its hub (operator action).
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
 
 def add_SchedulerAdminServicer_to_server(servicer, server):
     rpc_method_handlers = {
@@ -140,6 +152,11 @@ def add_SchedulerAdminServicer_to_server(servicer, server):
                     servicer.ExplainDispatch,
                     request_deserializer=lingua_dot_v1_dot_admin__pb2.ExplainDispatchRequest.FromString,
                     response_serializer=lingua_dot_v1_dot_admin__pb2.ExplainDispatchResponse.SerializeToString,
+            ),
+            'InstallModel': grpc.unary_unary_rpc_method_handler(
+                    servicer.InstallModel,
+                    request_deserializer=lingua_dot_v1_dot_admin__pb2.InstallModelRequest.FromString,
+                    response_serializer=lingua_dot_v1_dot_admin__pb2.InstallModelResponse.SerializeToString,
             ),
     }
     generic_handler = grpc.method_handlers_generic_handler(
@@ -305,6 +322,33 @@ class SchedulerAdmin:
             '/lingua.v1.SchedulerAdmin/ExplainDispatch',
             lingua_dot_v1_dot_admin__pb2.ExplainDispatchRequest.SerializeToString,
             lingua_dot_v1_dot_admin__pb2.ExplainDispatchResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def InstallModel(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/lingua.v1.SchedulerAdmin/InstallModel',
+            lingua_dot_v1_dot_admin__pb2.InstallModelRequest.SerializeToString,
+            lingua_dot_v1_dot_admin__pb2.InstallModelResponse.FromString,
             options,
             channel_credentials,
             insecure,

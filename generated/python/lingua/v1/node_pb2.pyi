@@ -209,8 +209,38 @@ class NodeDrain(_message.Message):
     reason: str
     def __init__(self, reason: _Optional[str] = ...) -> None: ...
 
+class ModelInstallOrder(_message.Message):
+    __slots__ = ("request_id", "model_id", "version")
+    REQUEST_ID_FIELD_NUMBER: _ClassVar[int]
+    MODEL_ID_FIELD_NUMBER: _ClassVar[int]
+    VERSION_FIELD_NUMBER: _ClassVar[int]
+    request_id: str
+    model_id: str
+    version: str
+    def __init__(self, request_id: _Optional[str] = ..., model_id: _Optional[str] = ..., version: _Optional[str] = ...) -> None: ...
+
+class ModelInstallStatus(_message.Message):
+    __slots__ = ("request_id", "node_id", "model_id", "version", "state", "done_bytes", "total_bytes", "error")
+    REQUEST_ID_FIELD_NUMBER: _ClassVar[int]
+    NODE_ID_FIELD_NUMBER: _ClassVar[int]
+    MODEL_ID_FIELD_NUMBER: _ClassVar[int]
+    VERSION_FIELD_NUMBER: _ClassVar[int]
+    STATE_FIELD_NUMBER: _ClassVar[int]
+    DONE_BYTES_FIELD_NUMBER: _ClassVar[int]
+    TOTAL_BYTES_FIELD_NUMBER: _ClassVar[int]
+    ERROR_FIELD_NUMBER: _ClassVar[int]
+    request_id: str
+    node_id: str
+    model_id: str
+    version: str
+    state: ModelState
+    done_bytes: int
+    total_bytes: int
+    error: _common_pb2.Error
+    def __init__(self, request_id: _Optional[str] = ..., node_id: _Optional[str] = ..., model_id: _Optional[str] = ..., version: _Optional[str] = ..., state: _Optional[_Union[ModelState, str]] = ..., done_bytes: _Optional[int] = ..., total_bytes: _Optional[int] = ..., error: _Optional[_Union[_common_pb2.Error, _Mapping]] = ...) -> None: ...
+
 class NodeMessage(_message.Message):
-    __slots__ = ("register", "heartbeat", "job_ack", "job_started", "asr_partial", "job_result", "pairing_code_request", "node_error", "tts_chunk", "drain")
+    __slots__ = ("register", "heartbeat", "job_ack", "job_started", "asr_partial", "job_result", "pairing_code_request", "node_error", "tts_chunk", "drain", "model_install_status")
     REGISTER_FIELD_NUMBER: _ClassVar[int]
     HEARTBEAT_FIELD_NUMBER: _ClassVar[int]
     JOB_ACK_FIELD_NUMBER: _ClassVar[int]
@@ -221,6 +251,7 @@ class NodeMessage(_message.Message):
     NODE_ERROR_FIELD_NUMBER: _ClassVar[int]
     TTS_CHUNK_FIELD_NUMBER: _ClassVar[int]
     DRAIN_FIELD_NUMBER: _ClassVar[int]
+    MODEL_INSTALL_STATUS_FIELD_NUMBER: _ClassVar[int]
     register: NodeRegister
     heartbeat: NodeHeartbeat
     job_ack: JobAck
@@ -231,7 +262,8 @@ class NodeMessage(_message.Message):
     node_error: NodeError
     tts_chunk: _common_pb2.TtsChunk
     drain: NodeDrain
-    def __init__(self, register: _Optional[_Union[NodeRegister, _Mapping]] = ..., heartbeat: _Optional[_Union[NodeHeartbeat, _Mapping]] = ..., job_ack: _Optional[_Union[JobAck, _Mapping]] = ..., job_started: _Optional[_Union[JobStarted, _Mapping]] = ..., asr_partial: _Optional[_Union[_common_pb2.AsrPartial, _Mapping]] = ..., job_result: _Optional[_Union[JobResult, _Mapping]] = ..., pairing_code_request: _Optional[_Union[PairingCodeRequest, _Mapping]] = ..., node_error: _Optional[_Union[NodeError, _Mapping]] = ..., tts_chunk: _Optional[_Union[_common_pb2.TtsChunk, _Mapping]] = ..., drain: _Optional[_Union[NodeDrain, _Mapping]] = ...) -> None: ...
+    model_install_status: ModelInstallStatus
+    def __init__(self, register: _Optional[_Union[NodeRegister, _Mapping]] = ..., heartbeat: _Optional[_Union[NodeHeartbeat, _Mapping]] = ..., job_ack: _Optional[_Union[JobAck, _Mapping]] = ..., job_started: _Optional[_Union[JobStarted, _Mapping]] = ..., asr_partial: _Optional[_Union[_common_pb2.AsrPartial, _Mapping]] = ..., job_result: _Optional[_Union[JobResult, _Mapping]] = ..., pairing_code_request: _Optional[_Union[PairingCodeRequest, _Mapping]] = ..., node_error: _Optional[_Union[NodeError, _Mapping]] = ..., tts_chunk: _Optional[_Union[_common_pb2.TtsChunk, _Mapping]] = ..., drain: _Optional[_Union[NodeDrain, _Mapping]] = ..., model_install_status: _Optional[_Union[ModelInstallStatus, _Mapping]] = ...) -> None: ...
 
 class Registered(_message.Message):
     __slots__ = ("node_id", "heartbeat_interval_ms", "auth_token", "state")
@@ -312,17 +344,19 @@ class PairingCode(_message.Message):
     def __init__(self, code: _Optional[str] = ..., expires_at_unix_ms: _Optional[int] = ...) -> None: ...
 
 class SchedulerMessage(_message.Message):
-    __slots__ = ("registered", "job_assign", "job_cancel", "node_status", "pairing_code", "error")
+    __slots__ = ("registered", "job_assign", "job_cancel", "node_status", "pairing_code", "error", "install_model")
     REGISTERED_FIELD_NUMBER: _ClassVar[int]
     JOB_ASSIGN_FIELD_NUMBER: _ClassVar[int]
     JOB_CANCEL_FIELD_NUMBER: _ClassVar[int]
     NODE_STATUS_FIELD_NUMBER: _ClassVar[int]
     PAIRING_CODE_FIELD_NUMBER: _ClassVar[int]
     ERROR_FIELD_NUMBER: _ClassVar[int]
+    INSTALL_MODEL_FIELD_NUMBER: _ClassVar[int]
     registered: Registered
     job_assign: JobAssign
     job_cancel: JobCancel
     node_status: NodeStatus
     pairing_code: PairingCode
     error: _common_pb2.Error
-    def __init__(self, registered: _Optional[_Union[Registered, _Mapping]] = ..., job_assign: _Optional[_Union[JobAssign, _Mapping]] = ..., job_cancel: _Optional[_Union[JobCancel, _Mapping]] = ..., node_status: _Optional[_Union[NodeStatus, _Mapping]] = ..., pairing_code: _Optional[_Union[PairingCode, _Mapping]] = ..., error: _Optional[_Union[_common_pb2.Error, _Mapping]] = ...) -> None: ...
+    install_model: ModelInstallOrder
+    def __init__(self, registered: _Optional[_Union[Registered, _Mapping]] = ..., job_assign: _Optional[_Union[JobAssign, _Mapping]] = ..., job_cancel: _Optional[_Union[JobCancel, _Mapping]] = ..., node_status: _Optional[_Union[NodeStatus, _Mapping]] = ..., pairing_code: _Optional[_Union[PairingCode, _Mapping]] = ..., error: _Optional[_Union[_common_pb2.Error, _Mapping]] = ..., install_model: _Optional[_Union[ModelInstallOrder, _Mapping]] = ...) -> None: ...
