@@ -40,6 +40,11 @@ class StandInPipeline:
     def __init__(self) -> None:
         self.asr = self.mt = self.tts = _Named()
         self.modules = ModuleManager(enabled=[])
+        self.served = None  # no model store: fixed capabilities
+        self.model_generation = -1
+
+    def sync_models(self) -> bool:
+        return False
 
     def capabilities(self) -> Capabilities:
         return Capabilities(asr_languages=["en"], mt_pairs=[], tts_native=["en"], tts_cross_lingual=[])
