@@ -94,6 +94,9 @@ def _parser() -> argparse.ArgumentParser:
     mods.add_argument("action", nargs="?", default="list", choices=["list", "enable", "disable"])
     mods.add_argument("name", nargs="?", help="module (feature) name, for enable/disable")
     mods.add_argument("--node", default="http://127.0.0.1:8090", help="the node's control API")
+    from lingua_cli.node_models import add_models_parser
+
+    add_models_parser(node_sub)
     return p
 
 
@@ -111,6 +114,10 @@ def main(argv: list[str] | None = None) -> None:
         from lingua_cli.modules import run_modules
 
         sys.exit(run_modules(args.node, args.action, args.name))
+    if args.command == "node" and args.action == "models":
+        from lingua_cli.node_models import run_node_models
+
+        sys.exit(run_node_models(args))
     setup_logging()
     if args.command == "up":
         from lingua_cli.up import run_up

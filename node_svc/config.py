@@ -36,3 +36,9 @@ class NodeSettings:
     # Local control API (modules on/off) on this port, bound to control_host; -1 disables it.
     control_port: int = 8090
     control_host: str = "127.0.0.1"
+    # Local model store (node_svc/models); empty: $XDG_DATA_HOME/lingua/models or ~/.local/share/lingua/models.
+    models_dir: str = ""
+    # Model hub (gRPC address) that `lingua node models install` downloads from; empty: 127.0.0.1:50052.
+    hub: str = ""
+    # Bearer token for a hub whose reads need one (empty: none, or $LINGUA_HUB_TOKEN).
+    hub_token: str = ""

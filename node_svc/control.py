@@ -1,6 +1,6 @@
 """The node's local control API and dashboard (HTTP on 127.0.0.1:8090 by default).
 
-    GET  /                               -> the dashboard (node_svc/dashboard/: index.html, app.js, style.css)
+    GET  /                               -> the dashboard (static files in node_svc/dashboard/)
     GET  /api/modules                    -> [{"name", "enabled", "available", "loaded", "error", "advertised"}]
     POST /api/modules/<name>/enable      -> that module's status
     POST /api/modules/<name>/disable
@@ -41,6 +41,8 @@ STATIC: dict[str, tuple[str, str]] = {
     "/index.html": ("index.html", "text/html; charset=utf-8"),
     "/app.js": ("app.js", "text/javascript; charset=utf-8"),
     "/style.css": ("style.css", "text/css; charset=utf-8"),
+    "/favicon.svg": ("favicon.svg", "image/svg+xml"),
+    "/favicon.ico": ("favicon.svg", "image/svg+xml"),
 }
 _CSP = ("default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self' data:; connect-src 'self'; "
         "base-uri 'none'; form-action 'none'; frame-ancestors 'none'")

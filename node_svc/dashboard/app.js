@@ -74,7 +74,7 @@ class Chart {
     this.series = series; // [{key, color}]
   }
 
-  draw(samples, now) {
+  draw(samples, now, emptyText) {
     const c = this.canvas;
     const dpr = window.devicePixelRatio || 1;
     const w = c.clientWidth || 300;
@@ -105,6 +105,12 @@ class Chart {
     }
     g.fillText(`-${Math.round(span / 1000)} s`, pad.l, h - 3);
     g.fillText('now', w - pad.r - 20, h - 3);
+    if (!samples.length && emptyText) {
+      g.textAlign = 'center';
+      g.font = '12px system-ui, sans-serif';
+      g.fillText(emptyText, pad.l + pw / 2, pad.t + ph * 0.3);
+      g.textAlign = 'start';
+    }
     for (const s of this.series) {
       const pts = samples.map((p) => [x(p.t_unix_ms), y(p[s.key])]);
       if (!pts.length) continue;
@@ -141,6 +147,8 @@ async function refreshStatus() {
   clockOffsetMs = s.now_unix_ms - Date.now();
   if (!s.agent) {
     setBadge($('#node-state'), 'no agent', 'offline');
+    connected = false;
+    $('#pairing-btn').disabled = true;
     return;
   }
   $('#node-id').textContent = s.node_id || '(not registered yet)';
@@ -163,7 +171,7 @@ async function refreshStatus() {
   const t = s.now_unix_ms;
   charts.cpu.draw(s.samples, t);
   charts.mem.draw(s.samples, t);
-  charts.gpu.draw(hw.gpus.length ? s.samples : [], t);
+  charts.gpu.draw(hw.gpus.length ? s.samples : [], t, 'no GPU on this node');
   $('#chart-gpu').dataset.samples = String(s.samples.length);
   if (s.pairing_code && (!pairing || pairing.code !== s.pairing_code.code)) {
     pairing = s.pairing_code; // e.g. after a reload of the page
@@ -251,6 +259,8 @@ async function refreshModels() {
   $('#engines tbody').replaceChildren(...data.engines.map((m) => el('tr', {},
     el('td', {}, el('code', {}, m.model_id)), el('td', {}, m.version || '—'), el('td', {}, m.kind),
     el('td', {}, languages(m)))));
+  $('#engines').hidden = !data.engines.length;
+  $('#engines-title').hidden = !data.engines.length;
   $('#models-managed').hidden = !data.configured;
   if (!data.configured) {
     $('#models-status').textContent = 'Model management is not configured on this node.';

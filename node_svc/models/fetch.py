@@ -37,7 +37,7 @@ class CallWatch:
     received nothing for `stall_s` seconds (a stall then counts as a network failure)."""
 
     def __init__(self, stall_s: float, clock: Callable[[], float] = time.monotonic) -> None:
-        self._stall_s, self._clock = stall_s, clock
+        self.stall_s, self._clock = stall_s, clock
         self._lock = threading.Lock()
         self._ids = itertools.count()
         self._calls: dict[int, tuple[DownloadStream, float]] = {}
@@ -72,7 +72,7 @@ class CallWatch:
         now = self._clock()
         with self._lock:
             stalled = [(token, stream) for token, (stream, seen) in self._calls.items()
-                       if now - seen > self._stall_s and token not in self._stalled]
+                       if now - seen > self.stall_s and token not in self._stalled]
             self._stalled.update(token for token, _ in stalled)
         for _, stream in stalled:
             stream.cancel()
@@ -147,7 +147,7 @@ class FileFetch:
                 except Exception as exc:
                     if ctx.stop.is_set():
                         raise Stopped() from None
-                    if not (isinstance(exc, _ShortStream) or getattr(exc, "stalled", False) or is_transient(exc)):
+                    if not (isinstance(exc, _ShortStream) or is_transient(exc)):
                         if isinstance(exc, grpc.RpcError):
                             raise lingua_error(exc, f"downloading {entry.path} of {ctx.model_id} {ctx.version}"
                                                ) from None
@@ -174,43 +174,43 @@ class FileFetch:
         return self.fetched
 
     def _attempt(self, source: HubApi) -> None:
-        ctx, entry = self.ctx, self.entry
-        stream = source.download(ctx.model_id, ctx.version, entry.path, self.have)
-        token = ctx.watch.register(stream)
-        stalled = False
+        stream = source.download(self.ctx.model_id, self.ctx.version, self.entry.path, self.have)
+        token = self.ctx.watch.register(stream)
         try:
-            if ctx.stop.is_set():
-                stream.cancel()
-                raise Stopped()
-            with self.dest.open("ab") as fh:
-                for response in stream:
-                    if response.offset != self.have:
-                        raise LinguaError(common_pb2.MODEL_VERIFY_FAILED,
-                                          f"{entry.path}: the hub sent bytes at offset {response.offset}, "
-                                          f"expected {self.have}")
-                    if response.total_size and response.total_size != entry.size:
-                        raise LinguaError(common_pb2.MODEL_VERIFY_FAILED,
-                                          f"{entry.path}: the hub streams {response.total_size} bytes, its "
-                                          f"catalog says {entry.size}")
-                    if self.have + len(response.data) > entry.size:
-                        raise LinguaError(common_pb2.MODEL_VERIFY_FAILED,
-                                          f"{entry.path}: the hub sent more than the {entry.size} bytes declared")
-                    fh.write(response.data)
-                    self.have += len(response.data)
-                    self.fetched += len(response.data)
-                    ctx.tracker.fetched(len(response.data))
-                    ctx.watch.touch(token)
-                    ctx.check_stop()
+            self._pump(stream, token)
         except Exception as exc:
-            stalled = ctx.watch.unregister(token)
-            if stalled:
-                exc.stalled = True  # type: ignore[attr-defined]
+            if self.ctx.watch.unregister(token) and not isinstance(exc, Stopped | LinguaError):
+                raise _ShortStream(f"nothing received for {self.ctx.watch.stall_s:.0f} s at byte {self.have}"
+                                   ) from exc
             raise
-        finally:
-            if not stalled:
-                ctx.watch.unregister(token)
-        if self.have < entry.size:
-            raise _ShortStream(f"the stream ended at byte {self.have} of {entry.size}")
+        self.ctx.watch.unregister(token)
+        if self.have < self.entry.size:
+            raise _ShortStream(f"the stream ended at byte {self.have} of {self.entry.size}")
+
+    def _pump(self, stream: DownloadStream, token: int) -> None:
+        ctx, entry = self.ctx, self.entry
+        if ctx.stop.is_set():
+            stream.cancel()
+            raise Stopped()
+        with self.dest.open("ab") as fh:
+            for response in stream:
+                if response.offset != self.have:
+                    raise LinguaError(common_pb2.MODEL_VERIFY_FAILED,
+                                      f"{entry.path}: the hub sent bytes at offset {response.offset}, "
+                                      f"expected {self.have}")
+                if response.total_size and response.total_size != entry.size:
+                    raise LinguaError(common_pb2.MODEL_VERIFY_FAILED,
+                                      f"{entry.path}: the hub streams {response.total_size} bytes, its "
+                                      f"catalog says {entry.size}")
+                if self.have + len(response.data) > entry.size:
+                    raise LinguaError(common_pb2.MODEL_VERIFY_FAILED,
+                                      f"{entry.path}: the hub sent more than the {entry.size} bytes declared")
+                fh.write(response.data)
+                self.have += len(response.data)
+                self.fetched += len(response.data)
+                ctx.tracker.fetched(len(response.data))
+                ctx.watch.touch(token)
+                ctx.check_stop()
 
     def _verify(self) -> None:
         ctx, entry = self.ctx, self.entry

@@ -102,6 +102,10 @@ class ProgressTracker:
                 self._deliver(final)
         return final
 
+    def tick(self) -> None:
+        """Report now if the interval has passed (so speed and ETA update while no bytes arrive)."""
+        self._maybe_emit()
+
     def _maybe_emit(self) -> None:
         if self._callback is None or self._clock() - self._last_emit < self._interval:
             return
