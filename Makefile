@@ -21,7 +21,9 @@ venv: $(STAMP)
 up: $(STAMP)
 	$(VENV)/bin/lingua up
 
+# The browser tests need Debian chromium and playwright-core (npm); ensure_browser.sh installs what is missing.
 test: $(STAMP)
+	scripts/ensure_browser.sh
 	$(PY) -m pytest -ra
 
 # Everything but the multi-process and long-running tests.

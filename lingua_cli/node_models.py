@@ -5,18 +5,13 @@ from __future__ import annotations
 
 import argparse
 import json
-import os
 import sys
 import time
-from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
     from node_svc.models.local import LocalModel
     from node_svc.models.store import ModelStore
-
-DEFAULT_HUB = "127.0.0.1:50052"
-
 
 def add_models_parser(node_sub: Any) -> None:
     """Add `models` beside `node run` / `node modules`."""
@@ -31,7 +26,7 @@ def add_models_parser(node_sub: Any) -> None:
     inst = sub.add_parser("install", parents=[common], help="download a model from the hub (resumes)")
     inst.add_argument("model_id")
     inst.add_argument("--version", default="", help="default: the newest stable version on the hub")
-    inst.add_argument("--hub", help=f"hub gRPC address (default: $LINGUA_NODE_HUB or {DEFAULT_HUB})")
+    inst.add_argument("--hub", help="hub gRPC address (default: $LINGUA_NODE_HUB or 127.0.0.1:50052)")
     inst.add_argument("--token", help="hub read token (default: $LINGUA_NODE_HUB_TOKEN or $LINGUA_HUB_TOKEN)")
     inst.add_argument("--parallel", type=int, default=3, help="files downloaded at once")
     rm = sub.add_parser("remove", parents=[common], help="delete one version, or every version of a model")
@@ -44,18 +39,20 @@ def add_models_parser(node_sub: Any) -> None:
 
 def run_node_models(args: argparse.Namespace) -> int:
     from lingua_common.errors import LinguaError
-    from node_svc.models.store import ModelStore
+    from node_svc.config import DEFAULT_HUB
+    from node_svc.models.setup import hub_token, model_store
 
     action = args.models_action
     try:
         settings = _settings(args)
-        store = ModelStore(Path(args.models_dir or settings.models_dir or _default_dir()).expanduser())
+        if args.models_dir:
+            settings.models_dir = args.models_dir
+        store = model_store(settings)
         if action == "list":
             return _list(store, args.json)
         if action == "install":
             hub = args.hub or settings.hub or DEFAULT_HUB
-            token = args.token if args.token is not None else (
-                settings.hub_token or os.environ.get("LINGUA_HUB_TOKEN", ""))
+            token = args.token if args.token is not None else hub_token(settings)
             return _install(store, hub, token, args.model_id, args.version, args.parallel)
         if action == "remove":
             return _remove(store, args.model_id, args.version)
@@ -77,12 +74,6 @@ def _settings(args: argparse.Namespace) -> Any:
     from node_svc.config import NodeSettings
 
     return load_settings(NodeSettings, "node", args.config)
-
-
-def _default_dir() -> Path:
-    from node_svc.models.store import default_models_dir
-
-    return default_models_dir()
 
 
 def _size(n: float) -> str:

@@ -35,8 +35,10 @@ def _wait_for_node(address: str, procs: list[subprocess.Popen[bytes]], timeout_s
     return False
 
 
-def _seed_hub(address: str, token: str, procs: list[subprocess.Popen[bytes]], timeout_s: float = 60) -> str:
-    """Publish the bundled models to the hub (first start only: versions it has are skipped)."""
+def _seed_hub(address: str, token: str, procs: list[subprocess.Popen[bytes]],
+              timeout_s: float = 60) -> str | None:
+    """Publish the bundled models to the hub (first start only: versions it has are skipped); None if the hub
+    could not be reached."""
     from hub_svc.client import HubClient
     from hub_svc.importer import bundled, publish_all
 
@@ -49,7 +51,7 @@ def _seed_hub(address: str, token: str, procs: list[subprocess.Popen[bytes]], ti
                 return f"published {len(done)} bundled model(s)" if done else "bundled models already there"
             except grpc.RpcError:
                 if time.monotonic() > deadline or any(p.poll() is not None for p in procs):
-                    return "could not reach the hub to seed it"
+                    return None
                 time.sleep(0.5)
     finally:
         client.close()
@@ -67,19 +69,28 @@ def run_up(port: int, metrics_port: int, config: str | None) -> int:
     env.setdefault("LINGUA_HUB_OPERATOR_TOKEN", secrets.token_urlsafe(24))
     hub_address = f"127.0.0.1:{env.setdefault('LINGUA_HUB_GRPC_PORT', '50052')}"
     hub_http = env.setdefault("LINGUA_HUB_HTTP_PORT", "8082")
+    # The node installs its models from the hub into its own store, as a production node does.
+    env.setdefault("LINGUA_NODE_HUB", hub_address)
+    env.setdefault("LINGUA_NODE_MODELS_DIR", os.path.join("data", "node", "models"))
+    env.setdefault("LINGUA_NODE_INSTALL", "bundled")
     procs = [_spawn(["scheduler_svc"], env)]
     procs.append(_spawn(["hub_svc"], env))
-    procs.append(_spawn(["node_svc"], env))
     try:
-        print("starting scheduler and node (loading models) ...", flush=True)
+        print("starting scheduler and model hub ...", flush=True)
+        seeded = _seed_hub(hub_address, env["LINGUA_HUB_OPERATOR_TOKEN"], procs)
+        if seeded is None:
+            print(f"lingua up: the model hub at {hub_address} did not come up; see the log above", file=sys.stderr)
+            return 1
+        print(f"model hub: {seeded}; starting the node (installs from the hub, loads models) ...", flush=True)
+        procs.append(_spawn(["node_svc"], env))
         if not _wait_for_node(address, procs):
             print("lingua up: the mesh did not come up; see the log above", file=sys.stderr)
             return 1
-        seeded = _seed_hub(hub_address, env["LINGUA_HUB_OPERATOR_TOKEN"], procs)
         print(f"""
 Lingua mesh is up.
   scheduler gRPC   {address}   (grpcurl -plaintext {address} list)
   model hub        gRPC {hub_address}, HTTP http://127.0.0.1:{hub_http}/v1/models ({seeded})
+  node models      {env['LINGUA_NODE_MODELS_DIR']}   (lingua node models list --models-dir …)
   metrics          http://127.0.0.1:{env['LINGUA_SCHEDULER_METRICS_PORT']}/metrics
   nodes            lingua nodes
   try              lingua translate some.wav --to fr --out translated.wav

@@ -24,7 +24,7 @@ from lingua_common.audio import AudioDecodeError, decode_audio
 from lingua_common.errors import LinguaError
 from lingua_common.grpc_server import channel_options
 from node_svc.capabilities import installed_models, module_extras, module_request
-from node_svc.config import NodeSettings
+from node_svc.config import NodeSettings, uses_model_store
 from node_svc.control import ControlServer
 from node_svc.joblog import JobLog
 from node_svc.jobs_view import JobsView, ResourceHistory
@@ -380,19 +380,26 @@ class NodeAgent:
 
 
 async def serve(settings: NodeSettings) -> None:
-    """Load the bundled models, then stay connected until SIGINT/SIGTERM."""
+    """Load the models (shipped in wheels, or the model store's), then stay connected until SIGINT/SIGTERM."""
     from lingua_common.grpc_server import wait_for_signal
 
     cpu_threads = settings.cpu_threads or None
     names = [m.strip() for m in settings.modules.split(",") if m.strip()]
     modules = None if names == ["all"] else names
-    pipeline = await asyncio.to_thread(Pipeline.bundled, cpu_threads, modules)
+    manager = None
+    if uses_model_store(settings):
+        from node_svc.models.setup import store_backed_pipeline
+
+        pipeline, manager = await asyncio.to_thread(store_backed_pipeline, settings, cpu_threads, modules)
+    else:
+        pipeline = await asyncio.to_thread(Pipeline.bundled, cpu_threads, modules)
     if settings.warm_up:
         await asyncio.to_thread(pipeline.warm_up)
-    agent = NodeAgent(settings, pipeline)
+    agent = NodeAgent(settings, pipeline, manager)
     control = None
     if settings.control_port >= 0:
-        control = ControlServer(pipeline.modules, settings.control_port, settings.control_host, agent=agent)
+        control = ControlServer(pipeline.modules, settings.control_port, settings.control_host, agent=agent,
+                                models=manager)
         control.start()
     runner = asyncio.create_task(agent.run())
     where = f"; dashboard http://{settings.control_host}:{control.port}/" if control else ""

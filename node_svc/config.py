@@ -36,9 +36,21 @@ class NodeSettings:
     # Local control API (modules on/off) on this port, bound to control_host; -1 disables it.
     control_port: int = 8090
     control_host: str = "127.0.0.1"
-    # Local model store (node_svc/models); empty: $XDG_DATA_HOME/lingua/models or ~/.local/share/lingua/models.
+    # Where the models come from. Both empty (the default): the models shipped in wheels, loaded directly, no
+    # installs. Either set: the local model store (node_svc/models), served lazily, filled from the hub.
+    # models_dir empty: $XDG_DATA_HOME/lingua/models or ~/.local/share/lingua/models.
     models_dir: str = ""
-    # Model hub (gRPC address) that `lingua node models install` downloads from; empty: 127.0.0.1:50052.
+    # Model hub (gRPC address) installs come from; empty: 127.0.0.1:50052.
     hub: str = ""
+    # Models to install from the hub at start-up when the store lacks them (comma-separated ids; "bundled" =
+    # silero-vad, whisper-tiny.en, piper-en-us-joe-medium, phrasebook-m2m100).
+    install: str = ""
     # Bearer token for a hub whose reads need one (empty: none, or $LINGUA_HUB_TOKEN).
     hub_token: str = ""
+
+
+DEFAULT_HUB = "127.0.0.1:50052"
+
+
+def uses_model_store(settings: NodeSettings) -> bool:
+    return bool(settings.models_dir or settings.hub or settings.install)

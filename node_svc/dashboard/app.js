@@ -268,7 +268,7 @@ async function refreshModels() {
     return;
   }
   $('#models-status').textContent = `${data.installed.length} model${data.installed.length === 1 ? '' : 's'} installed.`;
-  $('#installed-models tbody').replaceChildren(...data.installed.map((m) => el('tr', { dataset: { modelId: m.model_id } },
+  $('#installed-models tbody').replaceChildren(...data.installed.map((m) => el('tr', { dataset: { modelId: m.model_id, version: m.version || '' } },
     el('td', {}, el('code', {}, m.model_id)), el('td', {}, m.version || '—'), el('td', {}, m.kind || '—'),
     el('td', { class: 'num' }, bytes(m.size_bytes)), el('td', {}, languages(m)), el('td', {}, m.in_use ? 'yes' : 'no'),
     el('td', {}, el('button', {

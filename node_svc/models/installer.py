@@ -173,7 +173,8 @@ class ModelInstaller:
                 files=tuple(files), installed_unix_ms=int(time.time() * 1000))
             local = self.store.add(local, staging)
         except BaseException as exc:
-            tracker.finish("failed", str(exc) or type(exc).__name__)
+            cancelled = isinstance(exc, LinguaError) and exc.code == common_pb2.JOB_CANCELLED
+            tracker.finish("cancelled" if cancelled else "failed", str(exc) or type(exc).__name__)
             raise
         finally:
             ticking.set()

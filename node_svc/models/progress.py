@@ -13,7 +13,7 @@ from typing import Literal
 
 log = logging.getLogger(__name__)
 
-State = Literal["downloading", "verifying", "done", "failed"]
+State = Literal["downloading", "verifying", "done", "failed", "cancelled"]
 
 
 @dataclass(frozen=True)

@@ -112,6 +112,8 @@ class ModelStore:
             if self.get(model.model_id, model.version) is not None:
                 raise FileExistsError(f"{model.model_id} {model.version} is already installed")
             atomic_write_json(staging / MANIFEST_NAME, model.to_manifest())
+            if not self.registry_path.exists():  # a fresh store: write it empty first, else the version
+                self._mutate(lambda models: (None, True))  # renamed in below would look like a lost registry
             target.parent.mkdir(parents=True, exist_ok=True)
             if target.exists():  # an unregistered leftover (e.g. a crash between rename and registry write)
                 self._trash(target)

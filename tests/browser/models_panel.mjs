@@ -1,10 +1,12 @@
-// Drives the dashboard's models panel (against a test model store) for tests/browser/test_dashboard.py.
+// Drives the dashboard's models panel (a real model store, installer and hub) for tests/browser/test_dashboard.py:
+// installs a second version of the MT model, removes the first, and asks for a model the hub does not have.
 //
-//   node models_panel.mjs URL ARTIFACT_DIR   -> prints one JSON line {"event": "done" | "error", ...}
+//   node models_panel.mjs URL ARTIFACT_DIR MODEL_ID NEW_VERSION OLD_VERSION
+//     -> prints one JSON line {"event": "done" | "error", ...}
 import path from 'node:path';
 import { chromium } from 'playwright-core';
 
-const [url, artifacts] = process.argv.slice(2);
+const [url, artifacts, modelId, newVersion, oldVersion] = process.argv.slice(2);
 const say = (obj) => process.stdout.write(JSON.stringify(obj) + '\n');
 let browser;
 let page;
@@ -20,29 +22,40 @@ try {
   page.on('pageerror', (e) => problems.push(`page error: ${e.message}`));
   const dialogs = [];
   page.on('dialog', (d) => { dialogs.push(d.message()); d.accept(); });
-  await page.goto(url);
-  const installed = page.locator('#installed-models tbody tr');
-  await installed.first().waitFor({ timeout: 10000 });
-  const before = await installed.evaluateAll((rows) => rows.map((r) => ({
-    id: r.dataset.modelId, cells: [...r.cells].map((c) => c.innerText.trim()),
+  const rows = page.locator('#installed-models tbody tr');
+  const listed = () => rows.evaluateAll((trs) => trs.map((r) => ({
+    id: r.dataset.modelId, version: r.dataset.version, cells: [...r.cells].map((c) => c.innerText.trim()),
     removable: !r.querySelector('button').disabled,
   })));
-  await page.fill('#install-model', 'm2m100-1.2b');
+  await page.goto(url);
+  await rows.first().waitFor({ timeout: 10000 });
+  const before = await listed();
+
+  await page.fill('#install-model', modelId);
+  await page.fill('#install-version', newVersion);
   await page.click('#install-form button[type=submit]');
-  const item = page.locator('#installs li[data-model-id="m2m100-1.2b"]');
-  await item.waitFor({ timeout: 10000 });
+  const item = page.locator(`#installs li[data-model-id="${modelId}"][data-state="done"]`);
+  await item.waitFor({ timeout: 30000 });
   const progress = await item.locator('progress').evaluate((p) => ({ value: p.value, max: p.max }));
   const progressText = await item.locator('.muted').innerText();
+  await page.waitForFunction((n) => document.querySelectorAll('#installed-models tbody tr').length === n,
+    before.length + 1, { timeout: 10000 });
+  const installed = await listed();
   await page.screenshot({ path: path.join(artifacts, 'dashboard-models.png'), fullPage: true });
+
+  const old = `#installed-models tbody tr[data-model-id="${modelId}"][data-version="${oldVersion}"]`;
+  await page.click(`${old} button`);
+  await page.waitForFunction((sel) => !document.querySelector(sel), old, { timeout: 10000 });
+  const after = await listed();
+
   await page.fill('#install-model', 'no-such-model');
+  await page.fill('#install-version', '');
   await page.click('#install-form button[type=submit]');
-  await page.waitForFunction(() => document.querySelector('#models-error').textContent.length > 0);
-  const installError = await page.locator('#models-error').innerText();
-  await page.click('#installed-models tbody tr[data-model-id="m2m100-418m"] button');
-  await page.waitForFunction(() => !document.querySelector('#installed-models tbody tr[data-model-id="m2m100-418m"]'),
-    null, { timeout: 10000 });
-  const after = await installed.evaluateAll((rows) => rows.map((r) => r.dataset.modelId));
-  say({ event: 'done', before, progress, progressText, installError, dialogs, after,
+  const failed = page.locator('#installs li[data-model-id="no-such-model"][data-state="failed"]');
+  await failed.waitFor({ timeout: 30000 });
+  const installError = await failed.locator('.error').innerText();
+  await page.screenshot({ path: path.join(artifacts, 'dashboard-models-after.png'), fullPage: true });
+  say({ event: 'done', before, installed, progress, progressText, after, installError, dialogs,
     status: await page.locator('#models-status').innerText(), problems });
   await browser.close();
   process.exit(0);

@@ -8,25 +8,36 @@ installs them). Without them the test is skipped locally and fails under CI=true
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import http.client
 import json
 import os
 import re
 import shutil
 import subprocess
+from collections.abc import AsyncIterator
 from pathlib import Path
 from typing import Any
 
 import grpc
 import pytest
 
+from hub_svc.client import HubClient
+from hub_svc.config import HubSettings
+from hub_svc.importer import bundled
+from hub_svc.server import HubServer
 from node_svc.control import ControlServer
+from node_svc.models import ModelInstaller, ModelStore
+from node_svc.models.manager import NodeModelManager
 from node_svc.modules.manager import ModuleManager
+from node_svc.pipeline import Pipeline
 from tests.helpers.mesh import Conversation, running_node, running_scheduler, speech_wav, wav_audio
 
 HERE = Path(__file__).parent
 ROOT = HERE.parent.parent
 SENTENCE = "We are looking for a good restaurant near the river."
+HUB_TOKEN = "operator-secret"
+MT, OLD, NEW = "phrasebook-m2m100", "1.0.0", "1.1.0"
 
 
 def _browser_or_skip() -> tuple[str, str]:
@@ -54,37 +65,37 @@ async def _event(driver: asyncio.subprocess.Process, want: str, timeout_s: float
     return msg
 
 
-class FakeModelOps:
-    """A model store stand-in (tests only): one model installed, installs that stay half done."""
+@contextlib.asynccontextmanager
+async def managed_models(tmp_path: Path) -> AsyncIterator[NodeModelManager]:
+    """A real hub with two versions of the phrasebook MT model, and a node model store that has the first one
+    installed from it, served by a store-backed pipeline."""
+    hub = HubServer(HubSettings(host="127.0.0.1", grpc_port=0, http_port=0, data_dir=str(tmp_path / "hub"),
+                                operator_token=HUB_TOKEN))
+    await hub.start()
+    try:
+        address = f"127.0.0.1:{hub.grpc_port}"
+        client = HubClient(address, HUB_TOKEN)
+        mt = next(b for b in bundled() if b.model.model_id == MT)
+        for version in (OLD, NEW):
+            await asyncio.to_thread(client.publish_files, mt.files, mt.model, version)
+        client.close()
+        store = ModelStore(tmp_path / "models")
+        manager = NodeModelManager(store, ModelInstaller(store, address))
+        await asyncio.to_thread(manager.install_now, MT, OLD)
+        manager.pipeline = await asyncio.to_thread(Pipeline.from_store, store, 1, [])
+        yield manager
+    finally:
+        await hub.stop()
 
-    def __init__(self) -> None:
-        self.models = [{"model_id": "whisper-tiny.en", "version": "1", "kind": "asr", "size_bytes": 75_000_000,
-                        "languages": ["en"], "pairs": [], "in_use": True},
-                       {"model_id": "m2m100-418m", "version": "2", "kind": "mt", "size_bytes": 480_000_000,
-                        "languages": [], "pairs": [["en", "de"], ["de", "en"]], "in_use": False}]
-        self.active: list[dict[str, Any]] = []
 
-    def installed(self) -> list[dict[str, Any]]:
-        return list(self.models)
-
-    def installs(self) -> list[dict[str, Any]]:
-        return list(self.active)
-
-    def install(self, model_id: str, version: str) -> None:
-        if model_id == "no-such-model":
-            raise KeyError(f"no model {model_id!r} in the hub")
-        self.active.append({"model_id": model_id, "version": version or "3", "done_bytes": 30_000_000,
-                            "total_bytes": 120_000_000, "bytes_per_s": 6_000_000, "eta_s": 15.0,
-                            "state": "downloading", "error": ""})
-
-    def remove(self, model_id: str, version: str) -> None:
-        for m in self.models:
-            if (m["model_id"], m["version"]) == (model_id, version):
-                if m["in_use"]:
-                    raise ValueError(f"{model_id} {version} is in use")
-                self.models.remove(m)
-                return
-        raise KeyError(f"{model_id} {version} is not installed")
+async def _models_when(port: int, done: Any, timeout_s: float = 30) -> dict[str, Any]:
+    deadline = asyncio.get_running_loop().time() + timeout_s
+    while True:
+        models: dict[str, Any] = json.loads((await asyncio.to_thread(_request, port, "GET", "/api/models"))[2])
+        if done(models):
+            return models
+        assert asyncio.get_running_loop().time() < deadline, models
+        await asyncio.sleep(0.1)
 
 
 @pytest.fixture
@@ -110,43 +121,61 @@ def _request(port: int, method: str, path: str, body: bytes | None = None,
         conn.close()
 
 
-def test_control_server_serves_only_its_files_and_refuses_bad_requests() -> None:
-    ops = FakeModelOps()
-    server = ControlServer(ModuleManager(enabled=[]), 0, models=ops)
-    server.start()
-    try:
-        port = server.port
-        status, headers, page = _request(port, "GET", "/")
-        assert status == 200 and headers["content-type"].startswith("text/html") and b"app.js" in page
-        assert "script-src 'self'" in headers["content-security-policy"]
-        for path in ("/app.js", "/style.css", "/favicon.svg", "/index.html?x=1"):
-            assert _request(port, "GET", path)[0] == 200, path
-        for path in ("/../control.py", "/%2e%2e/agent.py", "/dashboard/app.js", "/control.py", "//etc/passwd"):
-            assert _request(port, "GET", path)[0] == 404, path
-        assert json.loads(_request(port, "GET", "/api/status")[2])["agent"] is False
-        assert json.loads(_request(port, "GET", "/api/jobs")[2]) == {"current": [], "recent": [], "total_finished": 0}
-        assert _request(port, "POST", "/api/pairing-code")[0] == 503
-        # No DNS rebinding, no cross-site POSTs, no huge or broken bodies.
-        assert _request(port, "GET", "/api/status", headers={"Host": f"evil.example:{port}"})[0] == 403
-        install = {"Content-Type": "application/json"}
-        ok_body = json.dumps({"model_id": "m2m100-1.2b", "version": ""}).encode()
-        assert _request(port, "POST", "/api/models/install", ok_body,
-                        {**install, "Origin": "http://evil.example"})[0] == 403
-        assert _request(port, "POST", "/api/models/install", b"x" * (65 * 1024), install)[0] == 413
-        assert _request(port, "POST", "/api/models/install", b"{nope", install)[0] == 400
-        assert _request(port, "POST", "/api/models/install", b'{"model_id": "../x"}', install)[0] == 400
-        assert _request(port, "POST", "/api/models/frobnicate", ok_body, install)[0] == 404
-        assert _request(port, "POST", "/api/models/install", b'{"model_id": "no-such-model"}', install)[0] == 404
-        status, _, body = _request(port, "POST", "/api/models/install", ok_body,
-                                   {**install, "Origin": f"http://127.0.0.1:{port}"})
-        assert status == 202 and json.loads(body)["accepted"] is True
-        models = json.loads(_request(port, "GET", "/api/models")[2])
-        assert models["configured"] is True and [i["model_id"] for i in models["installs"]] == ["m2m100-1.2b"]
-        in_use = json.dumps({"model_id": "whisper-tiny.en", "version": "1"}).encode()
-        status, _, body = _request(port, "POST", "/api/models/remove", in_use, install)
-        assert status == 409 and "in use" in json.loads(body)["error"]
-    finally:
-        server.stop()
+async def test_control_server_serves_only_its_files_and_refuses_bad_requests(tmp_path: Path) -> None:
+    async with managed_models(tmp_path) as manager:
+        server = ControlServer(ModuleManager(enabled=[]), 0, models=manager)
+        server.start()
+        try:
+            await asyncio.to_thread(_check_control_server, server.port)
+            # A real install from the hub, through the panel's endpoint; it ends "done" and is listed.
+            install = {"Content-Type": "application/json"}
+            body = json.dumps({"model_id": MT, "version": NEW}).encode()
+            status, _, answer = await asyncio.to_thread(_request, server.port, "POST", "/api/models/install", body,
+                                                        {**install, "Origin": f"http://127.0.0.1:{server.port}"})
+            assert status == 202 and json.loads(answer)["accepted"] is True
+            models = await _models_when(server.port, lambda m: m["installs"] and m["installs"][0]["state"] == "done")
+            assert models["configured"] is True
+            assert [(m["version"], m["in_use"]) for m in models["installed"]] == [(OLD, False), (NEW, True)]
+            unknown = json.dumps({"model_id": "no-such-model"}).encode()
+            assert (await asyncio.to_thread(_request, server.port, "POST", "/api/models/install", unknown,
+                                            install))[0] == 202
+            models = await _models_when(server.port, lambda m: m["installs"][0]["state"] == "failed")
+            assert "MODEL_NOT_AVAILABLE" in models["installs"][0]["error"]
+            in_use = json.dumps({"model_id": MT, "version": NEW}).encode()
+            status, _, answer = await asyncio.to_thread(_request, server.port, "POST", "/api/models/remove",
+                                                        in_use, install)
+            assert status == 409 and "in use" in json.loads(answer)["error"]
+            missing = json.dumps({"model_id": MT, "version": "7.7.7"}).encode()
+            assert (await asyncio.to_thread(_request, server.port, "POST", "/api/models/remove", missing,
+                                            install))[0] == 404
+        finally:
+            server.stop()
+
+
+def _check_control_server(port: int) -> None:
+    status, headers, page = _request(port, "GET", "/")
+    assert status == 200 and headers["content-type"].startswith("text/html") and b"app.js" in page
+    assert "script-src 'self'" in headers["content-security-policy"]
+    for path in ("/app.js", "/style.css", "/favicon.svg", "/index.html?x=1"):
+        assert _request(port, "GET", path)[0] == 200, path
+    for path in ("/../control.py", "/%2e%2e/agent.py", "/dashboard/app.js", "/control.py", "//etc/passwd"):
+        assert _request(port, "GET", path)[0] == 404, path
+    assert json.loads(_request(port, "GET", "/api/status")[2])["agent"] is False
+    assert json.loads(_request(port, "GET", "/api/jobs")[2]) == {"current": [], "recent": [], "total_finished": 0}
+    assert _request(port, "POST", "/api/pairing-code")[0] == 503
+    # No DNS rebinding, no cross-site POSTs, no huge or broken bodies.
+    assert _request(port, "GET", "/api/status", headers={"Host": f"evil.example:{port}"})[0] == 403
+    install = {"Content-Type": "application/json"}
+    ok_body = json.dumps({"model_id": MT, "version": NEW}).encode()
+    assert _request(port, "POST", "/api/models/install", ok_body,
+                    {**install, "Origin": "http://evil.example"})[0] == 403
+    assert _request(port, "POST", "/api/models/install", b"x" * (65 * 1024), install)[0] == 413
+    assert _request(port, "POST", "/api/models/install", b"{nope", install)[0] == 400
+    assert _request(port, "POST", "/api/models/install", b'{"model_id": "../x"}', install)[0] == 400
+    assert _request(port, "POST", "/api/models/frobnicate", ok_body, install)[0] == 404
+
+
+def test_control_server_without_model_management() -> None:
     unconfigured = ControlServer(ModuleManager(enabled=[]), 0)
     unconfigured.start()
     try:
@@ -221,23 +250,28 @@ async def test_dashboard_shows_the_node_pairs_a_client_and_lists_its_job(pipelin
 
 
 @pytest.mark.slow
-def test_models_panel_lists_installs_and_removes(artifacts: Path) -> None:
+async def test_models_panel_installs_and_removes(tmp_path: Path, artifacts: Path) -> None:
     chromium, node = _browser_or_skip()
-    ops = FakeModelOps()
-    server = ControlServer(ModuleManager(enabled=[]), 0, models=ops)
-    server.start()
-    try:
-        run = subprocess.run([node, str(HERE / "models_panel.mjs"), server.url, str(artifacts)], cwd=HERE,
-                             env={**os.environ, "CHROMIUM": chromium}, capture_output=True, timeout=60, check=False)
-    finally:
-        server.stop()
-    assert run.returncode == 0, (run.stdout.decode(), run.stderr.decode()[-2000:])
-    done = json.loads(run.stdout.decode().splitlines()[-1])
-    assert [(m["id"], m["removable"]) for m in done["before"]] == [("whisper-tiny.en", False), ("m2m100-418m", True)]
-    assert done["before"][1]["cells"][3] == "480.0 MB" and done["before"][1]["cells"][4] == "en→de de→en"
-    assert done["progress"] == {"value": 30_000_000, "max": 120_000_000}
-    assert done["progressText"] == "30.0 MB / 120.0 MB · 6.0 MB/s · ETA 15 s"
-    assert "no-such-model" in done["installError"]
-    assert done["dialogs"] == ["Remove m2m100-418m 2?"] and done["after"] == ["whisper-tiny.en"]
-    assert [m["model_id"] for m in ops.models] == ["whisper-tiny.en"]
-    assert all("404" in p for p in done["problems"]), done["problems"]  # only the refused install
+    async with managed_models(tmp_path) as manager:
+        server = ControlServer(ModuleManager(enabled=[]), 0, models=manager)
+        server.start()
+        try:
+            run = await asyncio.to_thread(
+                subprocess.run, [node, str(HERE / "models_panel.mjs"), server.url, str(artifacts), MT, NEW, OLD],
+                cwd=HERE, env={**os.environ, "CHROMIUM": chromium}, capture_output=True, timeout=90, check=False)
+        finally:
+            server.stop()
+        assert run.returncode == 0, (run.stdout.decode(), run.stderr.decode()[-2000:])
+        done = json.loads(run.stdout.decode().splitlines()[-1])
+        size = sum(f.size_bytes for f in [manager.store.get(MT, NEW)] if f is not None)
+        assert [(m["id"], m["version"], m["removable"]) for m in done["before"]] == [(MT, OLD, False)]
+        assert done["before"][0]["cells"][2] == "mt" and "en→fr" in done["before"][0]["cells"][4]
+        assert done["progress"] == {"value": size, "max": size}
+        assert done["progressText"].startswith(f"{size / 1e6:.1f} MB / {size / 1e6:.1f} MB")
+        # The new version serves; the old one is no longer in use and can be removed from the page.
+        assert [(m["version"], m["removable"]) for m in done["installed"]] == [(OLD, True), (NEW, False)]
+        assert done["dialogs"] == [f"Remove {MT} {OLD}?"]
+        assert [(m["id"], m["version"]) for m in done["after"]] == [(MT, NEW)]
+        assert [m.version for m in manager.store.versions(MT)] == [NEW]
+        assert "MODEL_NOT_AVAILABLE" in done["installError"] and "no-such-model" in done["installError"]
+        assert done["problems"] == [], done["problems"]
