@@ -6,6 +6,10 @@ installs of the same model download it once, and the installed files are byte-id
 from __future__ import annotations
 
 import asyncio
+import dataclasses
+import json
+import shutil
+import sys
 import threading
 from collections.abc import AsyncIterator
 from pathlib import Path
@@ -160,3 +164,46 @@ async def test_unknown_model_and_version(hub: HubServer, tmp_path: Path) -> None
         with pytest.raises(LinguaError) as refused:
             await asyncio.to_thread(installer.install, model_id, version)
         assert refused.value.code == common_pb2.INVALID_MESSAGE
+
+
+async def _lingua(*args: str) -> tuple[int, str, str]:
+    proc = await asyncio.create_subprocess_exec(
+        str(Path(sys.executable).parent / "lingua"), "node", "models", *args,
+        stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.PIPE)
+    out, err = await asyncio.wait_for(proc.communicate(), 120)
+    assert proc.returncode is not None
+    return proc.returncode, out.decode(), err.decode()
+
+
+async def test_node_models_cli_install_list_remove_gc(hub: HubServer, tmp_path: Path) -> None:
+    models_dir = str(tmp_path / "models")
+    hub_flag = ("--hub", f"127.0.0.1:{hub.grpc_port}")
+    rc, out, err = await _lingua("install", "phrasebook-m2m100", "--models-dir", models_dir, *hub_flag)
+    assert rc == 0, err
+    assert out.startswith("installed phrasebook-m2m100 1.0.0") and "fetched 1.1 MB" in out
+    rc, out, _ = await _lingua("install", "phrasebook-m2m100", "--version", "1.0.0", "--models-dir", models_dir,
+                               *hub_flag)
+    assert rc == 0 and "already installed" in out
+    # A second version, side by side (a copy registered under another version, as an upgrade would be).
+    store = ModelStore(models_dir)
+    v1 = store.get("phrasebook-m2m100", "1.0.0")
+    assert v1 is not None
+    staging = store.partial_dir("phrasebook-m2m100", "1.1.0")
+    shutil.copytree(v1.path, staging)
+    store.add(dataclasses.replace(v1, version="1.1.0"), staging)
+
+    rc, out, _ = await _lingua("list", "--json", "--models-dir", models_dir)
+    listed = json.loads(out)
+    assert rc == 0 and [(m["model_id"], m["version"]) for m in listed["models"]] == [
+        ("phrasebook-m2m100", "1.0.0"), ("phrasebook-m2m100", "1.1.0")]
+    rc, out, _ = await _lingua("list", "--models-dir", models_dir)
+    assert rc == 0 and out.splitlines()[0].split()[:3] == ["MODEL", "VERSION", "KIND"] and "en->fr" in out
+    rc, out, _ = await _lingua("gc", "--models-dir", models_dir)
+    assert rc == 0 and "removed phrasebook-m2m100 1.0.0" in out
+    assert [m.version for m in ModelStore(models_dir).versions("phrasebook-m2m100")] == ["1.1.0"]
+    rc, out, _ = await _lingua("remove", "phrasebook-m2m100", "--models-dir", models_dir)
+    assert rc == 0 and "removed phrasebook-m2m100 1.1.0" in out
+    rc, _, err = await _lingua("remove", "phrasebook-m2m100", "--models-dir", models_dir)
+    assert rc == 1 and "not installed" in err
+    rc, _, err = await _lingua("install", "no-such-model", "--models-dir", models_dir, *hub_flag)
+    assert rc == 1 and "MODEL_NOT_AVAILABLE" in err and "no-such-model" in err
