@@ -9,10 +9,12 @@ export PATH := $(CURDIR)/$(VENV)/bin:$(PATH)
 
 .PHONY: up test test-fast proto lint bench mt-fixture venv clean
 
-$(STAMP): requirements.txt requirements-dev.txt pyproject.toml
+# requirements-build.txt too (transformers: the `lingua hub import-hf` tests convert checkpoints), resolved
+# together with the rest so that it stays on the pinned torch.
+$(STAMP): requirements.txt requirements-dev.txt requirements-build.txt pyproject.toml
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
 	$(PY) -m pip install --quiet --upgrade pip
-	$(PY) -m pip install --quiet -r requirements-dev.txt
+	$(PY) -m pip install --quiet -r requirements-dev.txt -r requirements-build.txt
 	$(PY) -m pip install --quiet --no-deps -e .
 	touch $(STAMP)
 

@@ -228,7 +228,8 @@ def override(found: ModelDir, *, model_id: str | None = None, version: str | Non
     """Explicit values win over inferred ones. Languages and pairs must be ones the vocabulary knows."""
     known = found.known_languages
     if known is not None:
-        unknown = sorted({x for p in pairs or [] for x in p} | set(languages or ()) - set(known))
+        # Parenthesised: `-` binds tighter than `|`, and every pair language must be checked too.
+        unknown = sorted(({x for p in pairs or [] for x in p} | set(languages or ())) - set(known))
         if unknown:
             raise ImportProblem(f"{found.root}: the model's vocabulary has no language {', '.join(unknown)}")
     changes: dict[str, Any] = {k: v for k, v in (
@@ -272,19 +273,34 @@ def summary(found: ModelDir) -> str:
 def hf_model_type(src: Path) -> str:
     config = _json(src / "config.json") if (src / "config.json").is_file() else None
     model_type = config.get("model_type") if isinstance(config, dict) else None
-    if model_type not in HF_MODEL_TYPES:
-        raise ImportProblem(f"{src} is not a Hugging Face M2M100 or Whisper checkpoint "
-                            f"(config.json model_type {model_type!r}; import-hf converts {', '.join(HF_MODEL_TYPES)})")
-    return str(model_type)
+    if model_type in HF_MODEL_TYPES:
+        return str(model_type)
+    if model_type is None and (src / "model.bin").is_file():
+        # An already converted model is a common mix-up; say which command takes it.
+        raise ImportProblem(f"{src} holds a CTranslate2 model (model.bin), not a Hugging Face checkpoint: "
+                            f"publish it with lingua hub import --ct2 {src}")
+    what = f"config.json model_type {model_type!r}" if config is not None else "no config.json"
+    raise ImportProblem(f"{src} is not a Hugging Face M2M100 or Whisper checkpoint "
+                        f"({what}; import-hf converts {', '.join(HF_MODEL_TYPES)})")
+
+
+def _hf_offline() -> bool:
+    # huggingface_hub reads the same variable and accepts these spellings.
+    return os.environ.get("HF_HUB_OFFLINE", "").strip().upper() in ("1", "ON", "YES", "TRUE")
 
 
 def fetch_hf(name: str) -> Path:
-    """Download a Hugging Face Hub checkpoint (config, tokenizer, weights) into the local HF cache."""
-    if os.environ.get("HF_HUB_OFFLINE", "") == "1":
-        raise ImportProblem(f"{name!r} is not a local directory, and HF_HUB_OFFLINE=1 forbids downloading it from "
-                            "the Hugging Face Hub (download the checkpoint elsewhere and pass its directory)")
+    """Download a Hugging Face Hub checkpoint (config, tokenizer, weights) into the local HF cache.
+
+    Needs a machine that reaches huggingface.co; this path is not exercised by the tests (no internet there)."""
+    # Something path-like that is not a directory is a typo, not a Hub name: say so before any network use.
+    if Path(name).expanduser().exists():
+        raise ImportProblem(f"{name} is not a directory (pass the checkpoint's directory)")
     if name.startswith((".", "/", "~")) or name.count("/") > 1:
         raise ImportProblem(f"{name}: no such directory")
+    if _hf_offline():
+        raise ImportProblem(f"{name!r} is not a local directory, and HF_HUB_OFFLINE forbids downloading it from "
+                            "the Hugging Face Hub (download the checkpoint elsewhere and pass its directory)")
     try:
         from huggingface_hub import HfApi, snapshot_download
 

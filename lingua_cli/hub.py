@@ -27,9 +27,10 @@ from hub_svc.convert import (
     parse_pairs,
     summary,
     to_bundle,
+    write_mt_manifest,
 )
 from hub_svc.importer import bundled, publish_all
-from lingua.v1 import node_pb2
+from lingua.v1 import common_pb2, node_pb2
 from lingua_common.errors import code_name, error_from_rpc
 
 
@@ -100,11 +101,28 @@ def _import_dir(client: HubClient, args: argparse.Namespace) -> int:
     return 0
 
 
+def _refuse_if_published(client: HubClient, model_id: str, version: str) -> None:
+    """Converting a real checkpoint takes minutes: refuse an existing version before that, not after. The hub's
+    refusal at publish time stays the authority (a concurrent publish, reads gated by another token)."""
+    try:
+        models = client.list_models(include_deprecated=True)
+    except grpc.RpcError as exc:
+        if error_from_rpc(exc).code == common_pb2.UNAUTHENTICATED:
+            return
+        raise
+    if any(m.model_id == model_id and any(v.version == version for v in m.versions) for m in models):
+        raise ImportProblem(f"ALREADY_EXISTS: {model_id} {version} is already published; publish a new version "
+                            "(--version)")
+
+
 def _import_hf(client: HubClient, args: argparse.Namespace) -> int:
     source = Path(args.source).expanduser()
     local = source if source.is_dir() else fetch_hf(args.source)
     model_type = hf_model_type(local)  # before any conversion work: a clear refusal for other models
-    default_id = model_id_from((source.resolve() if source.is_dir() else Path(args.source)).name)
+    # "openai/whisper-tiny" -> whisper-tiny, "facebook/m2m100_418M" -> m2m100_418m, a directory -> its name.
+    default_id = model_id_from((source.resolve() if source.is_dir() else Path(args.source)).name,
+                               "whisper-" if model_type == "whisper" else "")
+    _refuse_if_published(client, args.model_id or default_id, args.version or "1.0.0")
     with tempfile.TemporaryDirectory(prefix="lingua-import-hf-") as work:
         out = args.out if args.out is not None else Path(work) / "ct2"
         if out.is_dir() and not any(out.iterdir()):
@@ -116,6 +134,7 @@ def _import_hf(client: HubClient, args: argparse.Namespace) -> int:
         found.model_id = default_id
         found = _with_flags(found, args)
         if found.manifest is not None:  # M2M100: the manifest the node's MT engine loads
+            found.notes = []  # "no lingua_model.json" is the normal case here: import-hf always writes one
             extra: dict[str, object] = {}
             if args.normalization:
                 extra["source_normalization"] = args.normalization
@@ -126,6 +145,9 @@ def _import_hf(client: HubClient, args: argparse.Namespace) -> int:
             found.description = f"M2M100 converted from {args.source} (CTranslate2 {args.quantization})"
             found.manifest = mt_manifest(found.model_id, found.version, found.pairs, quantization=args.quantization,
                                          **extra, description=found.description)
+            # Next to the converted files, so that a directory kept with --out is complete: the node's MT
+            # engine loads it as it is, and `lingua hub import --ct2` republishes it with the same manifest.
+            write_mt_manifest(out, found.manifest)
         else:
             found.description = f"Whisper converted from {args.source} (CTranslate2 {args.quantization}), " + (
                 "English only" if found.languages == ["en"] else f"{len(found.languages)} languages")

@@ -9,6 +9,9 @@ It translates its training sentences and nothing else.
 Run with `make mt-fixture` (= .venv/bin/python scripts/build_mt_fixture.py). Needs the build-only
 requirements (requirements-build.txt: transformers); the node itself never imports them.
 The build is deterministic (fixed seeds, one thread): two runs give bit-identical files.
+
+`--hf-out DIR --hf-only --steps 150` writes only a barely trained Hugging Face checkpoint (~10 s): the
+`lingua hub import-hf` tests (tests/service/test_hub_import.py) convert it.
 """
 
 from __future__ import annotations
