@@ -46,6 +46,10 @@ class NodeAgent:
     def __init__(self, settings: NodeSettings, pipeline: Pipeline, models: NodeModels | None = None) -> None:
         self.settings = settings
         self.pipeline = pipeline
+        # `scheduler` may list several instances ("host:port,host:port"): on a lost connection the
+        # agent tries the next one, so the nodes of a dead instance move to the others.
+        self.schedulers = [a.strip() for a in settings.scheduler.split(",") if a.strip()] or [settings.scheduler]
+        self._scheduler_index = 0
         # The local model store and hub installer (None: the models shipped in wheels, no installs).
         self.models = models
         self.monitor = ResourceMonitor()
@@ -91,6 +95,7 @@ class NodeAgent:
                 self.ready.clear()
             if self._stopping:
                 return
+            self._scheduler_index = (self._scheduler_index + 1) % len(self.schedulers)
             if time.monotonic() - started > 30:
                 delay = self.settings.reconnect_initial_ms / 1000  # it was a healthy connection
             sleep = random.uniform(0, delay)
@@ -112,8 +117,13 @@ class NodeAgent:
             self._outbox.put_nowait(None)
         self._executor.shutdown(wait=False, cancel_futures=True)
 
+    @property
+    def scheduler(self) -> str:
+        """The scheduler address this agent uses (or tries) now."""
+        return self.schedulers[self._scheduler_index]
+
     async def _connect_once(self) -> None:
-        async with grpc.aio.insecure_channel(self.settings.scheduler,
+        async with grpc.aio.insecure_channel(self.scheduler,
                                              options=channel_options(self.settings.max_message_mb)) as channel:
             call = node_pb2_grpc.NodeServiceStub(channel).Connect()
             await call.write(node_pb2.NodeMessage(register=self._register_message()))
@@ -125,7 +135,7 @@ class NodeAgent:
             reg = first.registered
             self.node_id, self.auth_token = reg.node_id, reg.auth_token
             self._set_state(reg.state)
-            log.info("registered as %s", self.node_id, extra={"node_id": self.node_id})
+            log.info("registered as %s with %s", self.node_id, self.scheduler, extra={"node_id": self.node_id})
             outbox: Outbox = asyncio.Queue()
             self._outbox = outbox
             self.connected.set()

@@ -23,7 +23,7 @@ def node_info(node: NodeRecord) -> admin_pb2.NodeInfo:
     info = admin_pb2.NodeInfo(
         node_id=node.node_id, state=_state_value(node.state), state_reason=node.state_reason,  # type: ignore[arg-type]
         version=node.version, platform=node.platform, display_name=node.display_name,
-        max_concurrent_jobs=node.max_jobs, reserved_jobs=len(node.reserved),
+        max_concurrent_jobs=node.max_jobs, reserved_jobs=node.busy_slots,
         last_heartbeat_unix_ms=node.last_heartbeat_ms, connected_since_unix_ms=node.connected_since_ms,
         accept_public_jobs=node.accept_public_jobs, jobs_completed=node.jobs_completed,
         jobs_failed=node.jobs_failed, seconds_per_audio_second=node.seconds_per_audio_s,

@@ -78,6 +78,21 @@ class SchedulerSettings:
     # speaker_identification: voices remembered per session (each new one gets the next spk-N id).
     max_speakers_per_session: int = 16
 
+    # -- shared state: memory:// (one instance, everything in this process) or redis://host:port/db
+    # (several instances behind Envoy share nodes, reservations, jobs and sessions; see cluster/).
+    state_url: str = "memory://"
+    # Every Redis key starts with this (several meshes, or tests, can share one Redis).
+    state_prefix: str = "lingua"
+    # This instance's name in the cluster; empty: hostname-pid-random.
+    instance_id: str = ""
+    # Presence heartbeat and node-view refresh period; presence and node snapshots expire after 3 periods.
+    cluster_heartbeat_ms: int = 1_000
+    # Inbox entries handled this many times without an ack go to the dead-letter stream.
+    inbox_max_deliveries: int = 10
+    # An own inbox entry left unacknowledged this long is handled again.
+    inbox_retry_idle_ms: int = 30_000
+    inbox_maxlen: int = 10_000
+
     # -- pairing
     pairing_ttl_s: float = 300.0
     pairing_max_failures: int = 5
@@ -86,6 +101,8 @@ class SchedulerSettings:
     def __post_init__(self) -> None:
         if self.strategy not in STRATEGIES:
             raise ValueError(f"strategy must be one of {', '.join(STRATEGIES)}, not {self.strategy!r}")
+        if not self.state_url.startswith(("memory://", "redis://", "rediss://", "unix://")):
+            raise ValueError(f"state_url must be memory:// or redis://host:port/db, not {self.state_url!r}")
 
     @property
     def heartbeat_timeout_s(self) -> float:

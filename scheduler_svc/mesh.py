@@ -9,7 +9,9 @@ from __future__ import annotations
 
 import asyncio
 import collections
+import hashlib
 import logging
+import secrets
 import time
 from collections import deque
 from dataclasses import dataclass, field
@@ -21,6 +23,7 @@ from lingua_common.ids import new_id, new_token
 from scheduler_svc import health, metrics
 from scheduler_svc.avoidance import ModelAvoidance
 from scheduler_svc.config import SchedulerSettings
+from scheduler_svc.hooks import MeshHooks
 from scheduler_svc.index import CapabilityIndex
 from scheduler_svc.installs import InstallRequests, InstallWatch
 from scheduler_svc.pairing import PairingCodes
@@ -37,6 +40,13 @@ _RETRYABLE = {common_pb2.INTERNAL, common_pb2.PROCESSING_ERROR, common_pb2.MODEL
               common_pb2.MODEL_NOT_AVAILABLE, common_pb2.NODE_OVERLOADED, common_pb2.JOB_CANCELLED,
               common_pb2.ERROR_CODE_UNSPECIFIED}
 Kind = session_pb2.SessionEvent.Kind
+
+
+def token_matches(stored: str, given: str) -> bool:
+    """Node tokens learnt from another instance's snapshot are stored as `sha256:<hex>`."""
+    if stored.startswith("sha256:"):
+        given = "sha256:" + hashlib.sha256(given.encode()).hexdigest()
+    return secrets.compare_digest(stored.encode(), given.encode())
 
 
 def features_mask(features: common_pb2.Features) -> int:
@@ -74,6 +84,33 @@ class NodeLink:
 
     def send(self, message: node_pb2.SchedulerMessage) -> None:
         self.outbox.put_nowait(message)
+
+
+class LocalHooks:
+    """memory:// state: every node is connected to this process, nothing is shared."""
+
+    def __init__(self, links: dict[str, NodeLink]) -> None:
+        self._links = links
+
+    def to_node(self, node: NodeRecord, message: node_pb2.SchedulerMessage) -> None:
+        link = self._links.get(node.node_id)
+        if link is not None:
+            link.send(message)
+
+    def released(self, node: NodeRecord, job_id: str, attempt: int) -> None:
+        pass
+
+    def job_finished(self, job: Job, ok: bool) -> None:
+        pass
+
+    def node_lost(self, node_id: str, reason: str) -> None:
+        pass
+
+    def session_opened(self, session: Session, request: session_pb2.OpenSessionRequest) -> None:
+        pass
+
+    def session_closed(self, session: Session, forget: bool) -> None:
+        pass
 
 
 @dataclass
@@ -114,6 +151,8 @@ class Mesh:
         self.counters: collections.Counter[str] = collections.Counter()
         self.dispatch_latencies: deque[float] = deque(maxlen=10_000)
         self._tasks: list[asyncio.Task[None]] = []
+        # Where node messages go and who hears about slots, jobs and sessions (cluster/ replaces it).
+        self.hooks: MeshHooks = LocalHooks(self.links)
 
     # ---- lifecycle -------------------------------------------------------------------------------
 
@@ -123,8 +162,8 @@ class Mesh:
     async def stop(self) -> None:
         for task in self._tasks:
             task.cancel()
-        for session in list(self.sessions.values()):
-            self.close_session(session, "scheduler shutting down")
+        for session in list(self.sessions.values()):  # scaled out, its clients resume on another instance
+            self.close_session(session, "scheduler shutting down", forget=False)
         for link in self.links.values():
             link.outbox.put_nowait(None)
 
@@ -136,16 +175,19 @@ class Mesh:
         node_id = reg.node_id
         existing = self.registry.get(node_id) if node_id else None
         if existing is not None:
-            if reg.auth_token != existing.auth_token:
+            if not token_matches(existing.auth_token, reg.auth_token):
                 raise LinguaError(common_pb2.NODE_ID_CONFLICT,
                                   f"node id {node_id} is registered with another token; "
                                   "clear the stored node id and register again")
+            if existing.owner and existing.state is not NodeState.OFFLINE:
+                self._node_lost(existing, f"left scheduler instance {existing.owner}")  # jobs there died with it
             old_link = self.links.get(node_id)
             if old_link is not None and old_link is not link:
                 self._node_lost(existing, "replaced by a new connection")
                 old_link.outbox.put_nowait(None)
             node = existing
             node.caps = caps
+            node.auth_token, node.owner, node.others_reserved = reg.auth_token, "", 0
         else:
             node_id = node_id or new_id("node")
             node = NodeRecord(node_id=node_id, auth_token=new_token(), caps=caps, max_jobs=1)
@@ -245,6 +287,8 @@ class Mesh:
             node_id=node.node_id, state=node_pb2.MODEL_STATE_ERROR,
             error=make_error(common_pb2.NODE_UNAVAILABLE, f"node went offline during the install ({reason})")))
         self.pairing.revoke_node(node.node_id)
+        if not node.owner:
+            self.hooks.node_lost(node.node_id, reason)
         running = [self.jobs[job_id] for job_id, _attempt in list(node.reserved) if job_id in self.jobs]
         for job in running:
             self._release(job)
@@ -268,7 +312,7 @@ class Mesh:
 
     def _job_failed_on(self, node_id: str | None) -> None:
         node = self.registry.get(node_id or "")
-        if node is None:
+        if node is None or node.owner:  # another instance's node: its health is that instance's call
             return
         node.jobs_failed += 1
         change = health.after_job_failure(node, self.trackers[node.node_id], self.settings.health)
@@ -279,6 +323,8 @@ class Mesh:
         while True:
             await asyncio.sleep(min(1.0, self.settings.heartbeat_interval_ms / 2000))
             for node in self.registry.expired(self.settings.heartbeat_timeout_s):
+                if node.owner:
+                    continue  # another instance watches its heartbeats
                 self._node_lost(node, f"no heartbeat for {self.settings.heartbeat_timeout_s:.1f} s")
 
     # ---- messages from nodes ---------------------------------------------------------------------
@@ -379,7 +425,8 @@ class Mesh:
 
     # ---- sessions --------------------------------------------------------------------------------
 
-    def open_session(self, req: session_pb2.OpenSessionRequest, client: str = "") -> Session:
+    def open_session(self, req: session_pb2.OpenSessionRequest, client: str = "", session_id: str = "",
+                     resume_token: str = "") -> Session:
         """A new session; raises LinguaError (bad languages, bad pairing code)."""
         two_way = req.mode == session_pb2.SESSION_MODE_TWO_WAY
         if two_way:
@@ -393,10 +440,10 @@ class Mesh:
             paired = self.pairing.redeem(req.pairing_code, client or req.tenant_id or "anonymous")
         s = self.settings
         session = Session(
-            session_id=new_id("s"), src_lang=req.lang_a if two_way else req.src_lang,
+            session_id=session_id or new_id("s"), src_lang=req.lang_a if two_way else req.src_lang,
             tgt_lang=req.lang_b if two_way else req.tgt_lang, dialect=req.dialect, features=req.features,
             tenant_id=req.tenant_id, platform=req.platform, streaming_asr=req.streaming_asr,
-            stream_tts=req.stream_tts, resume_token=new_token(), grace_s=s.result_grace_ms / 1000.0,
+            stream_tts=req.stream_tts, resume_token=resume_token or new_token(), grace_s=s.result_grace_ms / 1000.0,
             paired_node_id=paired, require_paired_node=req.require_paired_node, two_way=two_way,
             lang_a=req.lang_a, lang_b=req.lang_b, pause_s=(req.pause_ms or s.pause_ms) / 1000.0,
             max_buffered=s.max_buffered_messages,
@@ -406,6 +453,7 @@ class Mesh:
         )
         self.sessions[session.session_id] = session
         metrics.SESSIONS.set(len(self.sessions))
+        self.hooks.session_opened(session, req)
         return session
 
     def opened_message(self, session: Session) -> session_pb2.ServerMessage:
@@ -416,7 +464,8 @@ class Mesh:
             session_id=session.session_id, resume_token=session.resume_token, message="session created",
             result_grace_ms=self.settings.result_grace_ms, assigned_node_id=session.paired_node_id)
 
-    def close_session(self, session: Session, reason: str = "") -> None:
+    def close_session(self, session: Session, reason: str = "", forget: bool = True) -> None:
+        """Close `session` here; forget=False keeps it resumable on another instance (the stream dropped)."""
         if session.closed:
             return
         for job in list(session.jobs.values()):
@@ -427,6 +476,7 @@ class Mesh:
         session.outbox.put_nowait(None)
         self.sessions.pop(session.session_id, None)
         metrics.SESSIONS.set(len(self.sessions))
+        self.hooks.session_closed(session, forget)
 
     def find_session(self, session_id: str, resume_token: str | None = None) -> Session:
         session = self.sessions.get(session_id)
@@ -461,6 +511,9 @@ class Mesh:
     def submit_utterance(self, session: Session, utt: session_pb2.Utterance) -> None:
         """Accept one utterance: its outcome (result or error) reaches the session, in order."""
         index = utt.utterance_index
+        if session.rebase:  # resumed elsewhere: the client re-sends from its first missing outcome
+            session.rebase = False
+            session.buffer.next_index = index
         if session.buffer.holds(index) or index in session.jobs:
             session.send(session_pb2.ServerMessage(error=make_error(
                 common_pb2.INVALID_MESSAGE,
@@ -537,7 +590,7 @@ class Mesh:
         if node.state is not NodeState.READY:
             reasons.append(f"state {node.state.value}" + (f" ({node.state_reason})" if node.state_reason else ""))
         if slot and node.free_slots <= 0:
-            reasons.append(f"no free slot ({len(node.reserved)}/{node.max_jobs} jobs reserved)")
+            reasons.append(f"no free slot ({node.busy_slots}/{node.max_jobs} jobs reserved)")
         reasons += node.caps.missing_for(need.src, need.tgt)
         if need.two_way:
             reasons += [f"two-way: {r}" for r in node.caps.missing_for(need.tgt, need.src)]
@@ -606,7 +659,7 @@ class Mesh:
             self.settings.ack_timeout_ms / 1000, self._attempt_timed_out, job.job_id, job.attempt, "ack")
         deadline_s = (self.settings.ack_timeout_ms + self._run_timeout_ms(job)) / 1000
         s = job.session
-        self.links[node.node_id].send(node_pb2.SchedulerMessage(job_assign=node_pb2.JobAssign(
+        self.hooks.to_node(node, node_pb2.SchedulerMessage(job_assign=node_pb2.JobAssign(
             job_id=job.job_id, attempt_id=job.attempt, session_id=s.session_id,
             utterance_index=job.utterance_index, src_lang=job.src_lang, tgt_lang=job.tgt_lang,
             dialect=job.dialect, features=job.features, audio=job.audio, context_text=job.context_text,
@@ -747,13 +800,14 @@ class Mesh:
         node = self.registry.get(job.node_id)
         if node is not None and (job.job_id, job.attempt) in node.reserved:
             node.reserved.discard((job.job_id, job.attempt))
+            self.hooks.released(node, job.job_id, job.attempt)
             self.index.update(node)
             self._pump_waiting()
 
     def _cancel_on_node(self, job: Job, reason: str) -> None:
-        link = self.links.get(job.node_id or "")
-        if link is not None and job.queued_at is None:
-            link.send(node_pb2.SchedulerMessage(job_cancel=node_pb2.JobCancel(
+        node = self.registry.get(job.node_id or "")
+        if node is not None and job.queued_at is None:
+            self.hooks.to_node(node, node_pb2.SchedulerMessage(job_cancel=node_pb2.JobCancel(
                 job_id=job.job_id, attempt_id=job.attempt, reason=reason)))
 
     def _drop(self, job: Job) -> None:
@@ -765,12 +819,14 @@ class Mesh:
 
     def _finish(self, job: Job, message: session_pb2.ServerMessage) -> None:
         self._drop(job)
+        self.hooks.job_finished(job, True)
         self.counters["completed"] += 1
         metrics.JOBS.labels("result").inc()
         self._deliver(job.session, job.utterance_index, message)
 
     def _fail(self, job: Job, code: int, message: str, retry_after_ms: int = 0) -> None:
         self._drop(job)
+        self.hooks.job_finished(job, False)
         self.counters["failed"] += 1
         metrics.JOBS.labels("error").inc()
         self._deliver(job.session, job.utterance_index, session_pb2.ServerMessage(error=make_error(
@@ -825,6 +881,84 @@ class Mesh:
 
         self._emit(session, session.buffer.give_up_expired(timeout))
         self._arm_gap_timer(session)
+
+    # ---- scaled out: slots, nodes and sessions shared with other instances (see cluster/) ------------
+
+    def assign_refused(self, job_id: str, attempt: int, node_id: str) -> None:
+        """Another instance took the node's last slot first: undo this attempt and choose again."""
+        job = self._current_job(node_id, job_id, attempt)
+        node = self.registry.get(node_id)
+        if job is None or node is None:
+            return
+        job.cancel_timer()
+        node.reserved.discard((job_id, attempt))
+        node.others_reserved = max(node.others_reserved, node.max_jobs - len(node.reserved))
+        self.index.update(node)
+        job.tried.discard(node_id)
+        job.attempt -= 1  # nobody saw that attempt: the node never got it
+        self.counters["assign_refused"] += 1
+        self._dispatch(job)
+
+    def attempt_lost(self, node_id: str, job_id: str, attempt: int, reason: str) -> None:
+        """The attempt cannot finish (its node or the instance holding it went away): try another node."""
+        job = self._current_job(node_id, job_id, attempt)
+        if job is None:
+            return
+        self._release(job)
+        self._retry(job, f"node {node_id} lost the job ({reason})", "node_lost")
+
+    def remote_node_seen(self, seen: NodeRecord) -> None:
+        """Another instance's node, as its snapshot says (reservations of ours on it are kept)."""
+        node = self.registry.get(seen.node_id)
+        if node is not None and not node.owner and node.node_id in self.links:
+            return  # its stream is here: our record is the fresher one
+        state, reason = seen.state, seen.state_reason
+        if node is None:
+            node = seen
+            node.state = NodeState.OFFLINE
+            self.registry.add(node)
+        elif node.owner != seen.owner and node.state is not NodeState.OFFLINE:
+            self._node_lost(node, f"moved to scheduler instance {seen.owner}")  # its running jobs died with it
+        for name in ("auth_token", "caps", "max_jobs", "version", "platform", "display_name",
+                     "accept_public_jobs", "usage", "owner", "others_reserved", "seconds_per_audio_s",
+                     "connected_since_ms", "last_heartbeat_ms", "description"):
+            setattr(node, name, getattr(seen, name))
+        if node.state is not state:
+            self._set_state(node, state, reason)
+        else:
+            self.index.update(node)
+        self._pump_waiting()
+
+    def remote_node_gone(self, node_id: str, reason: str) -> None:
+        node = self.registry.get(node_id)
+        if node is not None and node.owner and node.state is not NodeState.OFFLINE:
+            self._node_lost(node, reason)
+
+    def others_reserved(self, node: NodeRecord, count: int) -> None:
+        """Slots other instances hold on `node` changed; a freed one may serve a waiting job."""
+        if node.others_reserved == count:
+            return
+        freed = count < node.others_reserved
+        node.others_reserved = count
+        self.index.update(node)
+        if freed:
+            self._pump_waiting()
+
+    def restore_session(self, session_id: str, resume_token: str, req: session_pb2.OpenSessionRequest,
+                        paired_node_id: str) -> Session:
+        """A session opened on another instance, resumed here: its order restarts at the next utterance sent."""
+        old = self.sessions.get(session_id)
+        if old is not None:
+            self.close_session(old, "resumed on another stream", forget=False)
+        session = self.open_session(session_pb2.OpenSessionRequest(
+            src_lang=req.src_lang, tgt_lang=req.tgt_lang, dialect=req.dialect, features=req.features,
+            tenant_id=req.tenant_id, platform=req.platform, streaming_asr=req.streaming_asr,
+            stream_tts=req.stream_tts, require_paired_node=req.require_paired_node, mode=req.mode,
+            lang_a=req.lang_a, lang_b=req.lang_b, pause_ms=req.pause_ms, persona=req.persona),
+            session_id=session_id, resume_token=resume_token)
+        session.paired_node_id = paired_node_id
+        session.rebase = True
+        return session
 
     # ---- stats -----------------------------------------------------------------------------------
 

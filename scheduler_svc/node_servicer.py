@@ -17,9 +17,14 @@ from scheduler_svc.mesh import Mesh, NodeLink
 log = logging.getLogger(__name__)
 
 
+# Scaled out: takes a node's message about another instance's job (returns True) to relay it there.
+Relay = Callable[[str, str, Any], bool]
+
+
 class NodeServicer(node_pb2_grpc.NodeServiceServicer):
-    def __init__(self, mesh: Mesh) -> None:
+    def __init__(self, mesh: Mesh, relay: Relay | None = None) -> None:
         self.mesh = mesh
+        self.relay = relay
         self._handlers: dict[str, Callable[[str, Any], None]] = {
             "heartbeat": mesh.node_heartbeat,
             "job_ack": mesh.job_acked,
@@ -57,6 +62,8 @@ class NodeServicer(node_pb2_grpc.NodeServiceServicer):
                     break
                 kind = msg.WhichOneof("kind")
                 handler = self._handlers.get(kind or "")
+                if self.relay is not None and self.relay(link.node_id, kind or "", getattr(msg, kind or "")):
+                    continue
                 if handler is not None:
                     handler(link.node_id, getattr(msg, kind))
                 elif kind == "pairing_code_request":

@@ -83,6 +83,10 @@ class NodeRecord:
     usage: Usage = field(default_factory=Usage)
     # Jobs (job_id, attempt) this scheduler dispatched to the node that have not finished.
     reserved: set[tuple[str, int]] = field(default_factory=set)
+    # Scaled out: the instance whose stream the node is on ("" = this one), and the slots other
+    # instances hold on it (as last read from the shared reservations).
+    owner: str = ""
+    others_reserved: int = 0
     last_heartbeat: float = field(default_factory=time.monotonic)
     connected_since_ms: int = field(default_factory=lambda: int(time.time() * 1000))
     last_heartbeat_ms: int = field(default_factory=lambda: int(time.time() * 1000))
@@ -94,12 +98,16 @@ class NodeRecord:
     description: object = None
 
     @property
+    def busy_slots(self) -> int:
+        return len(self.reserved) + self.others_reserved
+
+    @property
     def free_slots(self) -> int:
-        return max(0, self.max_jobs - len(self.reserved))
+        return max(0, self.max_jobs - self.busy_slots)
 
     @property
     def load(self) -> float:
-        return len(self.reserved) / self.max_jobs if self.max_jobs else 1.0
+        return self.busy_slots / self.max_jobs if self.max_jobs else 1.0
 
     def accepts_jobs(self) -> bool:
         return self.state is NodeState.READY and self.free_slots > 0

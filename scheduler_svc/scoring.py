@@ -58,5 +58,5 @@ def rank(node: NodeRecord, tgt: str, strategy: str, w: Weights) -> float:
     """The number the capability index orders nodes by (higher is better) for a strategy."""
     if strategy == "least_connections":
         # Fewest reserved jobs first; a native voice only breaks ties.
-        return -len(node.reserved) + (0.5 if tgt in node.caps.tts_native else 0.0)
+        return -node.busy_slots + (0.5 if tgt in node.caps.tts_native else 0.0)
     return sum(score_terms(node, tgt, w).values())

@@ -6,6 +6,7 @@ import logging
 
 from lingua.v1 import admin_pb2, admin_pb2_grpc, node_pb2, node_pb2_grpc, session_pb2, session_pb2_grpc
 from lingua_common.grpc_server import ServiceServer, start_metrics, wait_for_signal
+from scheduler_svc import cluster
 from scheduler_svc.admin_servicer import AdminServicer
 from scheduler_svc.config import SchedulerSettings
 from scheduler_svc.mesh import Mesh
@@ -27,14 +28,21 @@ class SchedulerServer:
     def __init__(self, settings: SchedulerSettings) -> None:
         self.settings = settings
         self.mesh = Mesh(settings)
+        # redis:// state: shared with the other instances; None for memory:// (no Redis at all).
+        self.cluster = cluster.connect(settings, self.mesh)
+        resume = self.cluster.resume if self.cluster is not None else None
+        relay = self.cluster.from_node if self.cluster is not None else None
         self.grpc = ServiceServer(SERVICE_NAMES, max_message_mb=settings.max_message_mb)
-        self.grpc.add(lambda s: session_pb2_grpc.add_SessionServiceServicer_to_server(SessionServicer(self.mesh), s))
-        self.grpc.add(lambda s: node_pb2_grpc.add_NodeServiceServicer_to_server(NodeServicer(self.mesh), s))
+        self.grpc.add(lambda s: session_pb2_grpc.add_SessionServiceServicer_to_server(
+            SessionServicer(self.mesh, resume), s))
+        self.grpc.add(lambda s: node_pb2_grpc.add_NodeServiceServicer_to_server(NodeServicer(self.mesh, relay), s))
         self.grpc.add(lambda s: admin_pb2_grpc.add_SchedulerAdminServicer_to_server(AdminServicer(self.mesh), s))
         self.port = 0
         self.metrics_port = -1
 
     async def start(self) -> int:
+        if self.cluster is not None:
+            await self.cluster.start()
         self.mesh.start()
         self.port = await self.grpc.start(f"{self.settings.host}:{self.settings.port}")
         if self.settings.metrics_port >= 0:
@@ -43,6 +51,8 @@ class SchedulerServer:
         return self.port
 
     async def stop(self, grace_s: float = 5.0) -> None:
+        if self.cluster is not None:
+            await self.cluster.stop()  # first: the others take over our nodes' and sessions' work at once
         await self.mesh.stop()
         await self.grpc.stop(grace_s)
 

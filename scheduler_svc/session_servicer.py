@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import time
+from collections.abc import Awaitable, Callable
 from typing import Any, TypeAlias
 
 import grpc
@@ -26,9 +27,15 @@ def client_key(context: Context, request: session_pb2.OpenSessionRequest) -> str
     return peer.rsplit(":", 1)[0] if peer.count(":") > 1 else peer
 
 
+# Scaled out: the session (id, resume token) from wherever it was, made local; replace=True takes it over
+# even if it is open here (a Converse stream reconnecting).
+Resume = Callable[[str, str, bool], Awaitable[Session]]
+
+
 class SessionServicer(session_pb2_grpc.SessionServiceServicer):
-    def __init__(self, mesh: Mesh) -> None:
+    def __init__(self, mesh: Mesh, resume: Resume | None = None) -> None:
         self.mesh = mesh
+        self.resume = resume
 
     # ---- native clients: one bidi stream per session -----------------------------------------------
 
@@ -47,7 +54,10 @@ class SessionServicer(session_pb2_grpc.SessionServiceServicer):
                             common_pb2.INVALID_SESSION, "open the session first: send `open` as the first message")))
                         continue
                     try:
-                        session = self.mesh.open_session(msg.open, client_key(context, msg.open))
+                        if msg.open.resume_session_id and self.resume is not None:
+                            session = await self.resume(msg.open.resume_session_id, msg.open.resume_token, True)
+                        else:
+                            session = self.mesh.open_session(msg.open, client_key(context, msg.open))
                     except LinguaError as exc:
                         await context.write(session_pb2.ServerMessage(error=exc.to_proto()))
                         continue
@@ -74,8 +84,8 @@ class SessionServicer(session_pb2_grpc.SessionServiceServicer):
                         common_pb2.INVALID_MESSAGE,
                         f"message kind {kind!r} is not accepted now (this stream already has a session)")))
         finally:
-            if session is not None:
-                self.mesh.close_session(session, "stream ended")
+            if session is not None:  # without `close` the client may resume it (scaled out: anywhere)
+                self.mesh.close_session(session, "stream ended", forget=False)
             if writer is not None and not writer.done():
                 writer.cancel()
                 with contextlib.suppress(asyncio.CancelledError):
@@ -87,7 +97,10 @@ class SessionServicer(session_pb2_grpc.SessionServiceServicer):
                           context: Context) -> session_pb2.OpenSessionResponse:
         if request.resume_session_id:
             try:
-                session = self.mesh.find_session(request.resume_session_id, request.resume_token)
+                if self.resume is not None:
+                    session = await self.resume(request.resume_session_id, request.resume_token, False)
+                else:
+                    session = self.mesh.find_session(request.resume_session_id, request.resume_token)
             except LinguaError as exc:
                 await abort(context, exc.to_proto())
                 raise AssertionError("unreachable") from None

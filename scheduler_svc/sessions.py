@@ -56,6 +56,8 @@ class Session:
     persona: common_pb2.Persona = field(default_factory=common_pb2.Persona)
     # speaker_identification: the voices heard so far ("spk-1", "spk-2", ...), sent with each job.
     speakers: list[common_pb2.KnownSpeaker] = field(default_factory=list)
+    # Resumed on this instance after its first one went away: the next utterance index starts the order.
+    rebase: bool = False
 
     def __post_init__(self) -> None:
         self.buffer: ReorderBuffer[session_pb2.ServerMessage] = ReorderBuffer(self.grace_s)
