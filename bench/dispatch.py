@@ -796,6 +796,54 @@ def render(rows: list[Row], args: argparse.Namespace) -> str:
     return "\n".join(lines)
 
 
+def pools_lines(nodes: int, dispatches: int = 20_000, tenants: int = 200) -> list[str]:
+    """Pools off vs on at `nodes` nodes, in process: the Mesh's hot path (select, reserve, re-index) with about
+    half the slots busy; four capability sets, jobs from `tenants` tenants."""
+    import random
+
+    from scheduler_svc.index import CapabilityIndex, NodeIndex
+    from scheduler_svc.pools import PooledIndex
+    from scheduler_svc.registry import NodeCaps, NodeRecord, NodeRegistry
+
+    sets = [NodeCaps(frozenset({"en"}), frozenset(pairs), frozenset({"en"}), frozenset(t for _, t in pairs))
+            for pairs in ({("en", "fr")}, {("en", "fr"), ("en", "de")}, {("en", "fr"), ("en", "es")},
+                          {("en", "fr"), ("en", "de"), ("en", "es")})]
+    lines = [f"pools at {nodes:,} nodes (in process: select + reserve + re-index; {dispatches:,} dispatches, "
+             f"about half the slots busy, {tenants} tenants):"]
+    for mode in ("off", "hash", "capability"):
+        registry = NodeRegistry()
+        index: NodeIndex = CapabilityIndex(registry) if mode == "off" else PooledIndex(registry, mode)
+        started = time.perf_counter()
+        for i in range(nodes):
+            node = NodeRecord(node_id=f"n{i}", auth_token="t", caps=sets[i % len(sets)], max_jobs=4)
+            registry.add(node)
+            index.update(node)
+        build_s = time.perf_counter() - started
+        rng = random.Random(7)
+        running: collections.deque[tuple[NodeRecord, tuple[str, int]]] = collections.deque()
+        took, home = [], 0
+        for i in range(dispatches):
+            route = f"tenant-{rng.randrange(tenants)}"
+            t0 = time.perf_counter_ns()
+            chosen = index.select("en", "fr", 0, route=route)
+            assert chosen is not None
+            chosen.reserved.add((f"j{i}", 1))
+            index.update(chosen)
+            took.append((time.perf_counter_ns() - t0) / 1000)
+            if isinstance(index, PooledIndex) and mode == "hash":
+                home += index.pool_for(chosen) == index.plan("en", "fr", 0, route)[0].pool_id
+            running.append((chosen, (f"j{i}", 1)))
+            if len(running) > nodes * 2:  # half of 4 slots per node
+                done, key = running.popleft()
+                done.reserved.discard(key)
+                index.update(done)
+        extra = f"; {home / dispatches:.0%} of jobs ran in their tenant's home pool" if mode == "hash" else ""
+        label = {"off": "off", "hash": "hash/16", "capability": "capability"}[mode]
+        lines.append(f"  {label:<11} p50 {pct(took, 50):6.1f} us  p99 {pct(took, 99):6.1f} us  "
+                     f"index build {build_s:.2f} s{extra}")
+    return lines
+
+
 def parse_args(argv: Sequence[str] | None = None) -> argparse.Namespace:
     parser = argparse.ArgumentParser(
         description="Scheduler dispatch latency (utterance in -> JobAssign on a node) with N simulated nodes, "
@@ -817,6 +865,10 @@ def parse_args(argv: Sequence[str] | None = None) -> argparse.Namespace:
                         help="let the scheduler process every node's disconnect at the end of each size and time it "
                              "(O(N^2): minutes at 10,000 nodes); by default only a sample of 20 is processed")
     parser.add_argument("--json", type=Path, help="also write the rows as JSON to this file")
+    parser.add_argument("--pools-nodes", type=int, default=10_000,
+                        help="also compare two-level scheduling (pools) off vs on at this many nodes, in process; "
+                             "0 skips")
+    parser.add_argument("--pools-only", action="store_true", help="only the pools comparison")
     args = parser.parse_args(argv)
     args.size_list = [int(s.replace("_", "")) for s in args.sizes.split(",") if s.strip()]
     if not args.size_list or min(args.size_list) < 1 or args.utterances < 1 or args.concurrency < 1:
@@ -837,8 +889,11 @@ def main(argv: Sequence[str] | None = None) -> int:
           f"{psutil.cpu_count()} CPUs, load average {', '.join(f'{x:.2f}' for x in psutil.getloadavg())}",
           file=sys.stderr)
     started = time.perf_counter()
-    rows = asyncio.run(amain(args))
-    print(render(rows, args))
+    rows = [] if args.pools_only else asyncio.run(amain(args))
+    if rows:
+        print(render(rows, args))
+    if args.pools_nodes > 0:
+        print("\n" + "\n".join(pools_lines(args.pools_nodes)))
     print(f"\n(total {time.perf_counter() - started:.0f} s)")
     if args.json:
         args.json.write_text(json.dumps([asdict(r) for r in rows], indent=2))

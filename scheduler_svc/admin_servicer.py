@@ -119,5 +119,5 @@ class AdminServicer(admin_pb2_grpc.SchedulerAdminServicer):
             dispatch_latency_p50_ms=m.dispatch_percentile(0.5), dispatch_latency_p99_ms=m.dispatch_percentile(0.99),
             uptime_s=time.monotonic() - m.started, jobs_redispatched=m.counters["redispatched"],
             results_timed_out=m.counters["result_timeouts"],
-            pairing_codes_live=m.pairing.live(), jobs_stale_results=m.counters["stale_results"],
+            pairing_codes_live=await m.pairing_store.live(), jobs_stale_results=m.counters["stale_results"],
             dispatch_latency_p90_ms=m.dispatch_percentile(0.9))

@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from scheduler_svc.health import HealthPolicy
+from scheduler_svc.pools import MODES as POOL_MODES
 from scheduler_svc.scoring import STRATEGIES, Weights
 
 
@@ -42,6 +43,13 @@ class SchedulerSettings:
     bonus_features: float = 0.25
     bonus_dialect: float = 0.5
     bonus_paired: float = 100.0
+
+    # Two-level scheduling for large fleets (pools.py): off | hash (nodes in pool_count hash buckets, a job
+    # starts in its tenant's) | capability (a pool per capability set, the one with most free slots first).
+    pools: str = "off"
+    pool_count: int = 16
+    # A job whose first pool has no eligible node tries the next ones (off: it waits for its pool).
+    pool_fallback: bool = True
 
     # -- jobs
     max_attempts: int = 3
@@ -92,6 +100,9 @@ class SchedulerSettings:
     # An own inbox entry left unacknowledged this long is handled again.
     inbox_retry_idle_ms: int = 30_000
     inbox_maxlen: int = 10_000
+    # Graceful shutdown (SIGTERM) when scaled out: in-flight jobs get this long to finish before the
+    # instance hands its remaining sessions and nodes to the others anyway.
+    drain_timeout_ms: int = 10_000
 
     # -- pairing
     pairing_ttl_s: float = 300.0
@@ -101,6 +112,8 @@ class SchedulerSettings:
     def __post_init__(self) -> None:
         if self.strategy not in STRATEGIES:
             raise ValueError(f"strategy must be one of {', '.join(STRATEGIES)}, not {self.strategy!r}")
+        if self.pools not in POOL_MODES:
+            raise ValueError(f"pools must be one of {', '.join(POOL_MODES)}, not {self.pools!r}")
         if not self.state_url.startswith(("memory://", "redis://", "rediss://", "unix://")):
             raise ValueError(f"state_url must be memory:// or redis://host:port/db, not {self.state_url!r}")
 

@@ -1,16 +1,18 @@
-"""ExplainDispatch: for a hypothetical job, each node's score terms or why it was excluded."""
+"""ExplainDispatch: for a hypothetical job, each node's score terms or why it was excluded; with pools on,
+also the dry run of level 1 (which pools, in which order, and what each would give)."""
 
 from __future__ import annotations
 
 from lingua.v1 import admin_pb2
 from scheduler_svc.mesh import Mesh, Need, features_mask
+from scheduler_svc.pools import PooledIndex
 from scheduler_svc.scoring import rank, score_terms
 
 
 def explain(mesh: Mesh, request: admin_pb2.ExplainDispatchRequest) -> admin_pb2.ExplainDispatchResponse:
     need = Need(src=request.src_lang, tgt=request.tgt_lang, features_mask=features_mask(request.features),
                 dialect=request.dialect, paired_node_id=request.paired_node_id,
-                avoid=mesh.avoidance.avoided(request.src_lang, request.tgt_lang))
+                avoid=mesh.avoidance.avoided(request.src_lang, request.tgt_lang), route=request.tenant_id)
     weights, strategy = mesh.settings.weights, mesh.settings.strategy
     # The same selection a real job would get (round_robin advances its rotation; power_of_two samples).
     chosen, _passed_over = mesh.select(need)
@@ -32,4 +34,14 @@ def explain(mesh: Mesh, request: admin_pb2.ExplainDispatchRequest) -> admin_pb2.
         candidates.append(admin_pb2.CandidateScore(node_id=node.node_id, score=sum(terms.values()), terms=terms))
     candidates.sort(key=lambda c: (-c.score, c.node_id))
     response.candidates.extend(candidates)
+    response.pool_mode = mesh.settings.pools
+    if isinstance(mesh.index, PooledIndex):
+        _explain_pools(mesh.index, need, response)
     return response
+
+
+def _explain_pools(index: PooledIndex, need: Need, response: admin_pb2.ExplainDispatchResponse) -> None:
+    for step in index.plan(need.src, need.tgt, need.features_mask, need.route):
+        node = index.pools[step.pool_id].select(need.src, need.tgt, need.features_mask, need.dialect, need.excluded)
+        response.pools.add(pool_id=step.pool_id, nodes=step.nodes, free_slots=step.free_slots, reason=step.reason,
+                           node_id=node.node_id if node is not None else "")

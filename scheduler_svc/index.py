@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import random
 from dataclasses import dataclass, field
+from typing import Protocol
 
 from sortedcontainers import SortedList
 
@@ -61,6 +62,19 @@ class _Ring:
         node_id = self.ids[self.cursor]
         self.cursor += 1
         return node_id
+
+
+class NodeIndex(Protocol):
+    """What the Mesh asks of its index: this one, or pools.PooledIndex (two-level, for large fleets)."""
+
+    def update(self, node: NodeRecord) -> None: ...
+
+    def has_capable(self, src: str, tgt: str, features_mask: int) -> bool: ...
+
+    def capable_ids(self, src: str, tgt: str, features_mask: int) -> list[str]: ...
+
+    def select(self, src: str, tgt: str, features_mask: int, dialect: str = "",
+               exclude: frozenset[str] = frozenset(), route: str = "") -> NodeRecord | None: ...
 
 
 class CapabilityIndex:
@@ -118,7 +132,8 @@ class CapabilityIndex:
                 for n in group.members]
 
     def select(self, src: str, tgt: str, features_mask: int, dialect: str = "",
-               exclude: frozenset[str] = frozenset()) -> NodeRecord | None:
+               exclude: frozenset[str] = frozenset(), route: str = "") -> NodeRecord | None:
+        """The best eligible node; `route` (the job's routing key) matters only to pools."""
         pick = self.pick(src, tgt, features_mask, dialect, exclude)
         return None if pick is None else pick.node
 

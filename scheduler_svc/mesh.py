@@ -24,9 +24,10 @@ from scheduler_svc import health, metrics
 from scheduler_svc.avoidance import ModelAvoidance
 from scheduler_svc.config import SchedulerSettings
 from scheduler_svc.hooks import MeshHooks
-from scheduler_svc.index import CapabilityIndex
+from scheduler_svc.index import CapabilityIndex, NodeIndex
 from scheduler_svc.installs import InstallRequests, InstallWatch
-from scheduler_svc.pairing import PairingCodes
+from scheduler_svc.pairing import LocalPairing, PairingCodes, PairingStore, code_message, unix_ms
+from scheduler_svc.pools import PooledIndex
 from scheduler_svc.registry import NodeCaps, NodeRecord, NodeRegistry, NodeState, Usage
 from scheduler_svc.scoring import rank
 from scheduler_svc.sessions import Job, JobState, Session
@@ -81,6 +82,8 @@ class NodeLink:
 
     node_id: str
     outbox: asyncio.Queue[node_pb2.SchedulerMessage | None] = field(default_factory=asyncio.Queue)
+    # Closed because this instance is shutting down: the node should reconnect to another one.
+    handed_over: bool = False
 
     def send(self, message: node_pb2.SchedulerMessage) -> None:
         self.outbox.put_nowait(message)
@@ -127,6 +130,8 @@ class Need:
     two_way: bool = False
     # Nodes that recently said MODEL_NOT_AVAILABLE for this pair.
     avoid: frozenset[str] = frozenset()
+    # Routing key for pools (the tenant, else the session).
+    route: str = ""
 
     @property
     def excluded(self) -> frozenset[str]:
@@ -137,12 +142,17 @@ class Mesh:
     def __init__(self, settings: SchedulerSettings) -> None:
         self.settings = settings
         self.registry = NodeRegistry()
-        self.index = CapabilityIndex(self.registry, settings.strategy, settings.weights)
+        self.index: NodeIndex = CapabilityIndex(self.registry, settings.strategy, settings.weights)
+        if settings.pools != "off":  # two-level: a pool, then a node in it
+            self.index = PooledIndex(self.registry, settings.pools, settings.pool_count, settings.pool_fallback,
+                                     settings.strategy, settings.weights)
         self.trackers: dict[str, health.HealthTracker] = {}
         self.avoidance = ModelAvoidance(settings.model_unavailable_hold_s)
         self.installs = InstallRequests()
         self.pairing = PairingCodes(settings.pairing_ttl_s, settings.pairing_max_failures,
                                     settings.pairing_failure_window_s)
+        # What the servicers issue and redeem codes with (cluster/ shares them in Redis).
+        self.pairing_store: PairingStore = LocalPairing(self.pairing)
         self.sessions: dict[str, Session] = {}
         self.jobs: dict[str, Job] = {}
         self.links: dict[str, NodeLink] = {}
@@ -153,6 +163,8 @@ class Mesh:
         self._tasks: list[asyncio.Task[None]] = []
         # Where node messages go and who hears about slots, jobs and sessions (cluster/ replaces it).
         self.hooks: MeshHooks = LocalHooks(self.links)
+        # Shutting down (drain.py): no new sessions, nodes or utterances; the rest is being handed over.
+        self.draining = False
 
     # ---- lifecycle -------------------------------------------------------------------------------
 
@@ -261,9 +273,7 @@ class Mesh:
         if node is None or link is None:
             return
         code, expires = self.pairing.issue(node_id)
-        expires_ms = int((time.time() + expires - time.monotonic()) * 1000)
-        link.send(node_pb2.SchedulerMessage(pairing_code=node_pb2.PairingCode(code=code,
-                                                                              expires_at_unix_ms=expires_ms)))
+        link.send(code_message(code, unix_ms(expires)))
 
     def install_model(self, node_id: str, model_id: str, version: str) -> InstallWatch:
         """Tell a connected node to install a model from its hub; raises LinguaError if it cannot be told."""
@@ -425,18 +435,24 @@ class Mesh:
 
     # ---- sessions --------------------------------------------------------------------------------
 
-    def open_session(self, req: session_pb2.OpenSessionRequest, client: str = "", session_id: str = "",
-                     resume_token: str = "") -> Session:
-        """A new session; raises LinguaError (bad languages, bad pairing code)."""
-        two_way = req.mode == session_pb2.SESSION_MODE_TWO_WAY
-        if two_way:
+    @staticmethod
+    def check_open(req: session_pb2.OpenSessionRequest) -> None:
+        """Raise LinguaError if the session cannot be opened as asked (checked before a code is used up)."""
+        if req.mode == session_pb2.SESSION_MODE_TWO_WAY:
             check_language(req.lang_a, "lang_a")
             check_language(req.lang_b, "lang_b")
         else:
             check_language(req.src_lang, "source")
             check_language(req.tgt_lang, "target")
-        paired = ""
-        if req.pairing_code:
+
+    def open_session(self, req: session_pb2.OpenSessionRequest, client: str = "", session_id: str = "",
+                     resume_token: str = "", paired_node_id: str | None = None) -> Session:
+        """A new session; raises LinguaError (bad languages, bad pairing code). paired_node_id: the node
+        req.pairing_code was already redeemed for (through pairing_store), else it is redeemed here."""
+        self.check_open(req)
+        two_way = req.mode == session_pb2.SESSION_MODE_TWO_WAY
+        paired = paired_node_id or ""
+        if paired_node_id is None and req.pairing_code:
             paired = self.pairing.redeem(req.pairing_code, client or req.tenant_id or "anonymous")
         s = self.settings
         session = Session(
@@ -478,6 +494,15 @@ class Mesh:
         metrics.SESSIONS.set(len(self.sessions))
         self.hooks.session_closed(session, forget)
 
+    def withdraw_queued(self, session: Session) -> int:
+        """Drop the session's jobs still waiting for a node, with no outcome (drain.py: the client re-sends
+        them where it resumes). Returns how many."""
+        queued = [job for job in session.jobs.values() if job.queued_at is not None]
+        for job in queued:
+            self._drop(job)
+        self.counters["left_for_resume"] += len(queued)
+        return len(queued)
+
     def find_session(self, session_id: str, resume_token: str | None = None) -> Session:
         session = self.sessions.get(session_id)
         if session is None or (resume_token is not None and resume_token != session.resume_token):
@@ -511,6 +536,9 @@ class Mesh:
     def submit_utterance(self, session: Session, utt: session_pb2.Utterance) -> None:
         """Accept one utterance: its outcome (result or error) reaches the session, in order."""
         index = utt.utterance_index
+        if self.draining:  # no outcome, so the client re-sends it where it resumes the session
+            self.counters["left_for_resume"] += 1
+            return
         if session.rebase:  # resumed elsewhere: the client re-sends from its first missing outcome
             session.rebase = False
             session.buffer.next_index = index
@@ -582,7 +610,7 @@ class Mesh:
         if s.two_way:
             avoid |= self.avoidance.avoided(job.tgt_lang, job.src_lang)
         return Need(job.src_lang, job.tgt_lang, job.features_mask, job.dialect, frozenset(job.tried),
-                    s.paired_node_id, s.require_paired_node, s.two_way, avoid)
+                    s.paired_node_id, s.require_paired_node, s.two_way, avoid, s.tenant_id or s.session_id)
 
     def eligible(self, node: NodeRecord, need: Need, slot: bool = True) -> list[str]:
         """Why `node` cannot take a job with `need` (empty: it can). slot=False ignores a full node."""
@@ -633,7 +661,7 @@ class Mesh:
 
     def _pool(self, need: Need) -> NodeRecord | None:
         if not need.two_way:
-            return self.index.select(need.src, need.tgt, need.features_mask, need.dialect, need.excluded)
+            return self.index.select(need.src, need.tgt, need.features_mask, need.dialect, need.excluded, need.route)
         # Both directions needed: intersect the two capability groups (two-way sessions are few).
         both = self._two_way_capable(need)
         nodes = [n for n in (self.registry.get(i) for i in sorted(both))
@@ -955,8 +983,7 @@ class Mesh:
             tenant_id=req.tenant_id, platform=req.platform, streaming_asr=req.streaming_asr,
             stream_tts=req.stream_tts, require_paired_node=req.require_paired_node, mode=req.mode,
             lang_a=req.lang_a, lang_b=req.lang_b, pause_ms=req.pause_ms, persona=req.persona),
-            session_id=session_id, resume_token=resume_token)
-        session.paired_node_id = paired_node_id
+            session_id=session_id, resume_token=resume_token, paired_node_id=paired_node_id)
         session.rebase = True
         return session
 

@@ -12,7 +12,9 @@ import grpc
 
 from lingua.v1 import common_pb2, node_pb2, node_pb2_grpc
 from lingua_common.errors import LinguaError, make_error
+from scheduler_svc.drain import NODE_MOVED
 from scheduler_svc.mesh import Mesh, NodeLink
+from scheduler_svc.pairing import code_message
 
 log = logging.getLogger(__name__)
 
@@ -40,6 +42,8 @@ class NodeServicer(node_pb2_grpc.NodeServiceServicer):
         }
 
     async def Connect(self, request_iterator: Any, context: grpc.aio.ServicerContext) -> None:  # type: ignore[override,type-arg]
+        if self.mesh.draining:  # shutting down: the node tries the next scheduler
+            await context.abort(grpc.StatusCode.UNAVAILABLE, NODE_MOVED)
         first = await context.read()
         if first is grpc.aio.EOF:
             return
@@ -54,28 +58,41 @@ class NodeServicer(node_pb2_grpc.NodeServiceServicer):
             await context.write(node_pb2.SchedulerMessage(error=exc.to_proto()))
             return
         await context.write(node_pb2.SchedulerMessage(registered=registered))
-        writer = asyncio.get_running_loop().create_task(self._write(link, context))
+        loop = asyncio.get_running_loop()
+        writer = loop.create_task(self._write(link, context))
+        reader = loop.create_task(self._read(link, context))
         try:
-            while True:
-                msg = await context.read()
-                if msg is grpc.aio.EOF:
-                    break
-                kind = msg.WhichOneof("kind")
-                handler = self._handlers.get(kind or "")
-                if self.relay is not None and self.relay(link.node_id, kind or "", getattr(msg, kind or "")):
-                    continue
-                if handler is not None:
-                    handler(link.node_id, getattr(msg, kind))
-                elif kind == "pairing_code_request":
-                    try:
-                        self.mesh.pairing_requested(link.node_id)
-                    except LinguaError as exc:
-                        link.send(node_pb2.SchedulerMessage(error=exc.to_proto()))
+            await asyncio.wait([reader, writer], return_when=asyncio.FIRST_COMPLETED)
+            if link.handed_over and not reader.done():  # drain.py: all written, send the node elsewhere
+                reader.cancel()
+                with contextlib.suppress(asyncio.CancelledError):
+                    await reader
+                await context.abort(grpc.StatusCode.UNAVAILABLE, NODE_MOVED)
+            await reader  # replaced by a newer stream, or stopping: the node ends it
         finally:
             self.mesh.node_disconnected(link)
-            writer.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await writer
+            for task in (reader, writer):
+                task.cancel()
+                with contextlib.suppress(asyncio.CancelledError):
+                    await task
+
+    async def _read(self, link: NodeLink, context: grpc.aio.ServicerContext) -> None:  # type: ignore[type-arg]
+        while True:
+            msg = await context.read()
+            if msg is grpc.aio.EOF:
+                return
+            kind = msg.WhichOneof("kind")
+            handler = self._handlers.get(kind or "")
+            if self.relay is not None and self.relay(link.node_id, kind or "", getattr(msg, kind or "")):
+                continue
+            if handler is not None:
+                handler(link.node_id, getattr(msg, kind))
+            elif kind == "pairing_code_request":
+                try:  # scaled out the code goes to Redis, redeemable on any instance
+                    code, expires_ms = await self.mesh.pairing_store.issue(link.node_id)
+                    link.send(code_message(code, expires_ms))
+                except LinguaError as exc:
+                    link.send(node_pb2.SchedulerMessage(error=exc.to_proto()))
 
     async def _write(self, link: NodeLink, context: grpc.aio.ServicerContext) -> None:  # type: ignore[type-arg]
         while True:

@@ -2,7 +2,9 @@
 
 Codes are 6 digits from the OS's cryptographic RNG, unique among live codes, valid `ttl_s`, single use.
 A client (keyed by its address or tenant) that fails `max_failures` times within a minute is refused
-until the oldest failure ages out.
+until the oldest failure ages out. This process's codes live here; scaled out (redis://) they live in
+Redis (`cluster.pairing.SharedPairing`) so any instance redeems a code any other issued. The servicers
+use either through `PairingStore`.
 """
 
 from __future__ import annotations
@@ -11,8 +13,9 @@ import secrets
 import time
 from collections import deque
 from dataclasses import dataclass
+from typing import Protocol
 
-from lingua.v1 import common_pb2
+from lingua.v1 import common_pb2, node_pb2
 from lingua_common.errors import LinguaError
 
 
@@ -73,3 +76,38 @@ class PairingCodes:
     def _expire(self, now: float) -> None:
         for code in [c for c, e in self._codes.items() if e.expires <= now]:
             del self._codes[code]
+
+
+class PairingStore(Protocol):
+    async def issue(self, node_id: str) -> tuple[str, int]:
+        """A fresh code for `node_id` and its expiry (unix ms)."""
+
+    async def redeem(self, code: str, client: str) -> str:
+        """The node id the code was issued to (used up); raises INVALID_PAIRING_CODE."""
+
+    async def live(self) -> int: ...
+
+
+class LocalPairing:
+    """PairingStore over this process's PairingCodes (memory:// state)."""
+
+    def __init__(self, codes: PairingCodes) -> None:
+        self.codes = codes
+
+    async def issue(self, node_id: str) -> tuple[str, int]:
+        code, expires = self.codes.issue(node_id)
+        return code, unix_ms(expires)
+
+    async def redeem(self, code: str, client: str) -> str:
+        return self.codes.redeem(code, client)
+
+    async def live(self) -> int:
+        return self.codes.live()
+
+
+def unix_ms(monotonic_s: float) -> int:
+    return int((time.time() + monotonic_s - time.monotonic()) * 1000)
+
+
+def code_message(code: str, expires_unix_ms: int) -> node_pb2.SchedulerMessage:
+    return node_pb2.SchedulerMessage(pairing_code=node_pb2.PairingCode(code=code, expires_at_unix_ms=expires_unix_ms))

@@ -4,11 +4,14 @@ from __future__ import annotations
 
 import logging
 
+from grpc_health.v1 import health_pb2
+
 from lingua.v1 import admin_pb2, admin_pb2_grpc, node_pb2, node_pb2_grpc, session_pb2, session_pb2_grpc
 from lingua_common.grpc_server import ServiceServer, start_metrics, wait_for_signal
 from scheduler_svc import cluster
 from scheduler_svc.admin_servicer import AdminServicer
 from scheduler_svc.config import SchedulerSettings
+from scheduler_svc.drain import Handover, drain
 from scheduler_svc.mesh import Mesh
 from scheduler_svc.node_servicer import NodeServicer
 from scheduler_svc.session_servicer import SessionServicer
@@ -50,9 +53,18 @@ class SchedulerServer:
         log.info("scheduler listening on %s:%d (metrics %d)", self.settings.host, self.port, self.metrics_port)
         return self.port
 
+    async def drain(self) -> Handover | None:
+        """Scaled out: stop taking work, let in-flight jobs finish, move sessions and nodes to the others."""
+        if self.cluster is None:
+            return None  # one instance: nobody to hand over to
+        for name in ["", *SERVICE_NAMES]:  # Envoy's health check takes us out of rotation
+            await self.grpc.health.set(name, health_pb2.HealthCheckResponse.NOT_SERVING)
+        return await drain(self.mesh, self.cluster.relay.on_node, self.settings.drain_timeout_ms / 1000)
+
     async def stop(self, grace_s: float = 5.0) -> None:
+        await self.drain()
         if self.cluster is not None:
-            await self.cluster.stop()  # first: the others take over our nodes' and sessions' work at once
+            await self.cluster.stop()  # the others take over whatever is left at once
         await self.mesh.stop()
         await self.grpc.stop(grace_s)
 

@@ -6,12 +6,14 @@ import asyncio
 import contextlib
 import time
 from collections.abc import Awaitable, Callable
+from dataclasses import dataclass, field
 from typing import Any, TypeAlias
 
 import grpc
 
 from lingua.v1 import common_pb2, session_pb2, session_pb2_grpc
 from lingua_common.errors import LinguaError, abort, make_error
+from scheduler_svc.drain import SESSION_MOVED
 from scheduler_svc.mesh import Mesh
 from scheduler_svc.sessions import Session
 
@@ -37,64 +39,97 @@ class SessionServicer(session_pb2_grpc.SessionServiceServicer):
         self.mesh = mesh
         self.resume = resume
 
+    async def _open(self, request: session_pb2.OpenSessionRequest, context: Context) -> Session:
+        """A new session; its pairing code is redeemed wherever codes live (scaled out: in Redis)."""
+        self.mesh.check_open(request)  # before the code is used up
+        paired = ""
+        if request.pairing_code:
+            paired = await self.mesh.pairing_store.redeem(request.pairing_code, client_key(context, request))
+        return self.mesh.open_session(request, client_key(context, request), paired_node_id=paired)
+
+    async def _refuse_if_draining(self, context: Context) -> None:
+        """Shutting down (drain.py): UNAVAILABLE sends the client to another instance."""
+        if self.mesh.draining:
+            await context.abort(grpc.StatusCode.UNAVAILABLE, SESSION_MOVED)
+
     # ---- native clients: one bidi stream per session -----------------------------------------------
 
     async def Converse(self, request_iterator: Any, context: Context) -> None:
-        session: Session | None = None
-        writer: asyncio.Task[None] | None = None
+        stream = _Converse()
+        reader = asyncio.get_running_loop().create_task(self._converse(context, stream))
+        moved = asyncio.get_running_loop().create_task(stream.handed_over.wait())
         try:
-            while True:
-                msg = await context.read()
-                if msg is grpc.aio.EOF:
-                    return
-                kind = msg.WhichOneof("kind")
-                if session is None:
-                    if kind != "open":
-                        await context.write(session_pb2.ServerMessage(error=make_error(
-                            common_pb2.INVALID_SESSION, "open the session first: send `open` as the first message")))
-                        continue
-                    try:
-                        if msg.open.resume_session_id and self.resume is not None:
-                            session = await self.resume(msg.open.resume_session_id, msg.open.resume_token, True)
-                        else:
-                            session = self.mesh.open_session(msg.open, client_key(context, msg.open))
-                    except LinguaError as exc:
-                        await context.write(session_pb2.ServerMessage(error=exc.to_proto()))
-                        continue
-                    session.subscribers = 1
-                    session.send(self.mesh.opened_message(session))
-                    writer = asyncio.get_running_loop().create_task(_pump(session, context))
-                elif kind == "utterance":
-                    self.mesh.submit_utterance(session, msg.utterance)
-                elif kind == "audio_chunk":
-                    self.mesh.submit_chunk(session, msg.audio_chunk)
-                elif kind == "heartbeat":
-                    session.send(session_pb2.ServerMessage(heartbeat=session_pb2.ServerHeartbeat(
-                        timestamp_ms=int(time.time() * 1000))))
-                elif kind == "close":
-                    self.mesh.seal_chunks(session)
-                    self.mesh.close_session(session, msg.close.reason or "client closed")
-                    if writer is not None:
-                        await writer
-                    await context.write(session_pb2.ServerMessage(
-                        closed=session_pb2.CloseSessionResponse(session_id=session.session_id)))
-                    return
-                else:
-                    session.send(session_pb2.ServerMessage(error=make_error(
-                        common_pb2.INVALID_MESSAGE,
-                        f"message kind {kind!r} is not accepted now (this stream already has a session)")))
+            await asyncio.wait([reader, moved], return_when=asyncio.FIRST_COMPLETED)
+            if reader.done():
+                reader.result()
+                return
+            # Everything for this session was written: end the stream so the client resumes elsewhere.
+            reader.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await reader
+            await context.abort(grpc.StatusCode.UNAVAILABLE, SESSION_MOVED)
         finally:
-            if session is not None:  # without `close` the client may resume it (scaled out: anywhere)
-                self.mesh.close_session(session, "stream ended", forget=False)
-            if writer is not None and not writer.done():
-                writer.cancel()
+            moved.cancel()
+            if not reader.done():
+                reader.cancel()
+            if stream.session is not None:  # without `close` the client may resume it (scaled out: anywhere)
+                self.mesh.close_session(stream.session, "stream ended", forget=False)
+            if stream.writer is not None and not stream.writer.done():
+                stream.writer.cancel()
                 with contextlib.suppress(asyncio.CancelledError):
-                    await writer
+                    await stream.writer
+
+    async def _converse(self, context: Context, stream: _Converse) -> None:
+        while True:
+            msg = await context.read()
+            if msg is grpc.aio.EOF:
+                return
+            kind = msg.WhichOneof("kind")
+            session = stream.session
+            if session is None:
+                if kind != "open":
+                    await context.write(session_pb2.ServerMessage(error=make_error(
+                        common_pb2.INVALID_SESSION, "open the session first: send `open` as the first message")))
+                    continue
+                await self._refuse_if_draining(context)
+                try:
+                    if msg.open.resume_session_id and self.resume is not None:
+                        session = await self.resume(msg.open.resume_session_id, msg.open.resume_token, True)
+                    else:
+                        session = await self._open(msg.open, context)
+                except LinguaError as exc:
+                    await context.write(session_pb2.ServerMessage(error=exc.to_proto()))
+                    continue
+                stream.session = session
+                session.subscribers = 1
+                session.send(self.mesh.opened_message(session))
+                stream.writer = asyncio.get_running_loop().create_task(_pump(session, context))
+                stream.writer.add_done_callback(stream.written)
+            elif kind == "utterance":
+                self.mesh.submit_utterance(session, msg.utterance)
+            elif kind == "audio_chunk":
+                self.mesh.submit_chunk(session, msg.audio_chunk)
+            elif kind == "heartbeat":
+                session.send(session_pb2.ServerMessage(heartbeat=session_pb2.ServerHeartbeat(
+                    timestamp_ms=int(time.time() * 1000))))
+            elif kind == "close":
+                self.mesh.seal_chunks(session)
+                self.mesh.close_session(session, msg.close.reason or "client closed")
+                if stream.writer is not None:
+                    await stream.writer
+                await context.write(session_pb2.ServerMessage(
+                    closed=session_pb2.CloseSessionResponse(session_id=session.session_id)))
+                return
+            else:
+                session.send(session_pb2.ServerMessage(error=make_error(
+                    common_pb2.INVALID_MESSAGE,
+                    f"message kind {kind!r} is not accepted now (this stream already has a session)")))
 
     # ---- grpc-web clients: unary calls plus a server stream -----------------------------------------
 
     async def OpenSession(self, request: session_pb2.OpenSessionRequest,
                           context: Context) -> session_pb2.OpenSessionResponse:
+        await self._refuse_if_draining(context)
         if request.resume_session_id:
             try:
                 if self.resume is not None:
@@ -106,7 +141,7 @@ class SessionServicer(session_pb2_grpc.SessionServiceServicer):
                 raise AssertionError("unreachable") from None
             return self.mesh.opened(session)
         try:
-            session = self.mesh.open_session(request, client_key(context, request))
+            session = await self._open(request, context)
         except LinguaError as exc:
             await abort(context, exc.to_proto())
             raise AssertionError("unreachable") from None
@@ -144,6 +179,8 @@ class SessionServicer(session_pb2_grpc.SessionServiceServicer):
             await _pump(session, context)
         finally:
             self.mesh.unsubscribed(session)
+        if session.handed_over:  # the client re-opens it with resume_session_id on another instance
+            await context.abort(grpc.StatusCode.UNAVAILABLE, SESSION_MOVED)
 
     async def CloseSession(self, request: session_pb2.CloseSessionRequest,
                            context: Context) -> session_pb2.CloseSessionResponse:
@@ -163,8 +200,9 @@ class SessionServicer(session_pb2_grpc.SessionServiceServicer):
             src_lang=request.src_lang or "en", tgt_lang=request.tgt_lang or "en", dialect=request.dialect,
             features=request.features, pairing_code=request.pairing_code, tenant_id=request.tenant_id,
             platform="unary")
+        await self._refuse_if_draining(context)
         try:
-            session = self.mesh.open_session(open_req, client_key(context, open_req))
+            session = await self._open(open_req, context)
         except LinguaError as exc:
             await abort(context, exc.to_proto())
             raise AssertionError("unreachable") from None
@@ -184,6 +222,19 @@ class SessionServicer(session_pb2_grpc.SessionServiceServicer):
                     await abort(context, msg.error)
         finally:
             self.mesh.close_session(session, "translate done")
+
+
+@dataclass
+class _Converse:
+    """One Converse stream: its session once opened, the task writing to it, and whether it was handed over."""
+
+    session: Session | None = None
+    writer: asyncio.Task[None] | None = None
+    handed_over: asyncio.Event = field(default_factory=asyncio.Event)
+
+    def written(self, _writer: asyncio.Task[None]) -> None:
+        if self.session is not None and self.session.handed_over:
+            self.handed_over.set()
 
 
 async def _pump(session: Session, context: Context) -> None:

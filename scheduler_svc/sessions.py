@@ -58,6 +58,8 @@ class Session:
     speakers: list[common_pb2.KnownSpeaker] = field(default_factory=list)
     # Resumed on this instance after its first one went away: the next utterance index starts the order.
     rebase: bool = False
+    # Closed because this instance is shutting down: the client should resume it on another one.
+    handed_over: bool = False
 
     def __post_init__(self) -> None:
         self.buffer: ReorderBuffer[session_pb2.ServerMessage] = ReorderBuffer(self.grace_s)

@@ -32,12 +32,14 @@ from scheduler_svc.cluster.inbox import ASSIGN, LOST, NODE, Entry, Inbox
 from scheduler_svc.cluster.jobs import JobRecords
 from scheduler_svc.cluster.keys import Keys
 from scheduler_svc.cluster.nodeview import NodeView, record
+from scheduler_svc.cluster.pairing import SharedPairing
 from scheduler_svc.cluster.presence import Presence
 from scheduler_svc.cluster.relay import Relay
 from scheduler_svc.cluster.reservations import Reservations, member, parse_member
 from scheduler_svc.cluster.sessions import SessionRecord, SessionRecords
 from scheduler_svc.config import SchedulerSettings
 from scheduler_svc.mesh import LocalHooks, Mesh
+from scheduler_svc.pairing import LocalPairing
 from scheduler_svc.registry import NodeRecord, NodeState
 from scheduler_svc.sessions import Job, Session
 
@@ -68,6 +70,8 @@ class ClusterBridge:
         self.inbox = Inbox(redis, keys, instance_id, settings.inbox_maxlen, settings.inbox_max_deliveries)
         self.sessions = SessionRecords(redis, keys, max(settings.session_idle_timeout_ms, 10 * ttl_ms))
         self.relay = Relay()
+        self.pairing = SharedPairing(redis, keys, instance_id, settings.pairing_ttl_s, settings.pairing_max_failures,
+                                     settings.pairing_failure_window_s)
         self.live: set[str] = {instance_id}
         # The last queued task of each ordering key, and every task not finished yet.
         self._chains: dict[str, asyncio.Task[None]] = {}
@@ -84,6 +88,7 @@ class ClusterBridge:
         await self.presence.beat()
         await self._refresh()
         self.mesh.hooks = self
+        self.mesh.pairing_store = self.pairing
         loop = asyncio.get_running_loop()
         self._tasks = [loop.create_task(self._consume()), loop.create_task(self._tick())]
         log.info("scheduler instance %s joined the cluster (prefix %s)", self.instance_id, self.keys.prefix)
@@ -102,6 +107,7 @@ class ClusterBridge:
             with contextlib.suppress(Exception):
                 await self.presence.leave()
         self.mesh.hooks = LocalHooks(self.mesh.links)  # what the Mesh does from now on stays local
+        self.mesh.pairing_store = LocalPairing(self.mesh.pairing)
         await self.redis.aclose()
 
     # ---- MeshHooks: called synchronously by the Mesh ---------------------------------------------------
@@ -126,6 +132,7 @@ class ClusterBridge:
             self._queue(f.job_id, functools.partial(self._tell_lost, f.origin, f.node_id, f.job_id, f.attempt,
                                                     reason))
         self._queue(node_id, lambda: self.view.withdraw(node_id))
+        self._queue(node_id, lambda: self._revoke_codes(node_id))
 
     def session_opened(self, session: Session, request: session_pb2.OpenSessionRequest) -> None:
         rec = SessionRecord(session.session_id, session.resume_token, self.instance_id, session.paired_node_id,
@@ -230,6 +237,9 @@ class ClusterBridge:
             await self._handle(entry)
         elif to in self.live:
             await self.inbox.send(to, entry)
+
+    async def _revoke_codes(self, node_id: str) -> None:
+        await self.pairing.revoke_node(node_id)
 
     async def _tell_lost(self, origin: str, node_id: str, job_id: str, attempt: int, reason: str) -> None:
         await self._send(origin, Entry("", LOST, self.instance_id, node_id, job_id, attempt, reason.encode()))

@@ -48,6 +48,21 @@ class Keys:
     def session(self, session_id: str) -> str:
         return f"{self.prefix}:session:{{session:{session_id}}}"
 
+    # Pairing keys share one hash tag: the scripts touch codes, expiries and failures together.
+    @property
+    def pairing_codes(self) -> str:
+        return f"{self.prefix}:pairing:{{pairing}}:codes"
+
+    @property
+    def pairing_expiry(self) -> str:
+        return f"{self.prefix}:pairing:{{pairing}}:expiry"
+
+    def pairing_issued(self, holder: str) -> str:
+        return f"{self.prefix}:pairing:{{pairing}}:issued:{holder}"
+
+    def pairing_failures(self, client: str) -> str:
+        return f"{self.prefix}:pairing:{{pairing}}:failures:{client}"
+
 
 def text(value: bytes | str | object) -> str:
     """A Redis reply as str (the client returns bytes; its type hints also allow str)."""

@@ -45,6 +45,10 @@ class Relay:
         """Attempts of a dead instance: nobody waits for them, so the nodes should stop."""
         return self._take(lambda f: f.origin == origin)
 
+    def on_node(self, node_id: str) -> int:
+        """How many forwarded attempts run on the node now."""
+        return sum(f.node_id == node_id for f in self._by_attempt.values())
+
     def __len__(self) -> int:
         return len(self._by_attempt)
 

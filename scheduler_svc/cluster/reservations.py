@@ -14,13 +14,14 @@ from redis.asyncio import Redis
 
 from scheduler_svc.cluster.keys import Keys
 
-_NOW = """
+# Lua prelude: `now`, the Redis clock in ms (one clock for every instance).
+NOW = """
 local t = redis.call('TIME')
 local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
 """
 
 # KEYS[1] reservations of the node; ARGV member, max jobs, ttl ms. Returns 1 (reserved) or 0 (full).
-_RESERVE = _NOW + """
+_RESERVE = NOW + """
 redis.call('ZREMRANGEBYSCORE', KEYS[1], '-inf', now)
 if redis.call('ZSCORE', KEYS[1], ARGV[1]) then return 1 end
 if redis.call('ZCARD', KEYS[1]) >= tonumber(ARGV[2]) then return 0 end

@@ -12,9 +12,11 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import os
+import random
 import re
 import secrets
 import signal
+import socket
 import sys
 import time
 from collections.abc import AsyncIterator
@@ -26,7 +28,8 @@ import grpc
 import pytest
 from redis.asyncio import Redis
 
-from lingua.v1 import admin_pb2, admin_pb2_grpc, common_pb2, node_pb2, session_pb2, session_pb2_grpc
+from lingua.v1 import admin_pb2, admin_pb2_grpc, common_pb2, node_pb2, node_pb2_grpc, session_pb2, session_pb2_grpc
+from lingua_cli.up import scheduler_processes
 from node_svc.agent import NodeAgent
 from node_svc.config import NodeSettings
 from tests.helpers.chaos_node import StandInPipeline
@@ -214,6 +217,27 @@ def nodes_instance(cluster: Cluster, node_id: str) -> int:
 
 
 @pytest.mark.slow
+async def test_a_pairing_code_from_one_instance_is_redeemed_once_on_another(cluster: Cluster) -> None:
+    async with grpc.aio.insecure_channel(cluster.addresses[1]) as node_channel:
+        stream = node_pb2_grpc.NodeServiceStub(node_channel).Connect()
+        await stream.write(node_pb2.NodeMessage(register=node_pb2.NodeRegister(display_name="pairing-node")))
+        registered = (await stream.read()).registered
+        await stream.write(node_pb2.NodeMessage(pairing_code_request=node_pb2.PairingCodeRequest()))
+        while not (msg := await stream.read()).HasField("pairing_code"):
+            assert msg.HasField("node_status"), msg
+        code = msg.pairing_code.code
+        request = session_pb2.OpenSessionRequest(src_lang="en", tgt_lang="en", pairing_code=code, tenant_id="pair")
+        async with grpc.aio.insecure_channel(cluster.addresses[2]) as channel:
+            opened = await session_pb2_grpc.SessionServiceStub(channel).OpenSession(request, timeout=5)
+        assert opened.assigned_node_id == registered.node_id  # issued by sched-1, redeemed on sched-2
+        async with grpc.aio.insecure_channel(cluster.addresses[0]) as channel:
+            with pytest.raises(grpc.aio.AioRpcError) as again:
+                await session_pb2_grpc.SessionServiceStub(channel).OpenSession(request, timeout=5)
+        assert "pairing code not found" in str(again.value.details())  # single use, everywhere
+        await stream.done_writing()
+
+
+@pytest.mark.slow
 async def test_a_scheduler_killed_mid_run_loses_nothing(cluster: Cluster) -> None:
     utterances = 10
     clients = [Client(cluster.addresses, i % SCHEDULERS, utterances) for i in range(SESSIONS)]
@@ -239,6 +263,84 @@ async def test_a_scheduler_killed_mid_run_loses_nothing(cluster: Cluster) -> Non
             assert time.monotonic() < deadline, "the dead instance's nodes or inbox were not taken over"
             await asyncio.sleep(0.3)
     finally:
+        await redis.aclose()
+
+
+@pytest.mark.slow
+async def test_a_scheduler_stopped_with_sigterm_hands_over_without_losing_anything(cluster: Cluster) -> None:
+    """After the kill above, sched-1 and sched-2 are left: SIGTERM sched-1 mid-run; it drains into sched-2."""
+    utterances = 10
+    clients = [Client(cluster.addresses, 1 + i % 2, utterances) for i in range(SESSIONS)]
+    run = asyncio.gather(*(c.run() for c in clients))
+    await asyncio.sleep(1.5)
+    assert not run.done()
+    stopping = cluster.schedulers[1]
+    stopped_at = time.monotonic()
+    stopping.send_signal(signal.SIGTERM)
+    assert await asyncio.wait_for(stopping.wait(), 30) == 0
+    exit_s = time.monotonic() - stopped_at
+    await asyncio.wait_for(run, 75)
+    ok, errors = check_outcomes(clients, utterances)
+    moved = sum(c.resumes for c in clients)
+    print(f"scale-out drain: {ok}/{SESSIONS * utterances} results, {moved} sessions resumed elsewhere, "
+          f"sched-1 exited {exit_s:.1f} s after SIGTERM, errors {[e.message for e in errors][:3]}")
+    assert ok == SESSIONS * utterances  # in-flight jobs finished, the rest was re-sent: no error at all
+    assert moved >= SESSIONS // 4
+    assert exit_s < 10 + 5  # drain_timeout_ms, plus the stop itself
+    deadline = time.monotonic() + 20
+    while await cluster.ready_nodes(2) < NODES:  # every node reconnected to the last instance
+        assert time.monotonic() < deadline, "the drained instance's nodes did not move"
+        await asyncio.sleep(0.3)
+
+
+def _free_ports(count: int) -> int:
+    """A base port with `count` free ports from it."""
+    for _ in range(50):
+        base = random.randrange(20_000, 40_000)
+        with contextlib.ExitStack() as stack:
+            try:
+                for port in range(base, base + count):
+                    stack.enter_context(socket.create_server(("127.0.0.1", port)))
+            except OSError:
+                continue
+        return base
+    raise AssertionError("no free ports")
+
+
+async def test_lingua_up_schedulers_form_one_cluster(tmp_path: Path) -> None:
+    """The processes `lingua up --schedulers 2 --redis …` would start see each other's nodes."""
+    prefix = f"lingua-test-{secrets.token_hex(4)}"
+    base = dict(os.environ, LINGUA_SCHEDULER_HOST="127.0.0.1", LINGUA_SCHEDULER_STATE_PREFIX=prefix,
+                LINGUA_SCHEDULER_CLUSTER_HEARTBEAT_MS="200", LINGUA_SCHEDULER_READY_AFTER_HEARTBEATS="0")
+    planned = scheduler_processes(base, 0, -1, 2, REDIS, base_port=_free_ports(2))
+    procs = []
+    try:
+        for i, sched in enumerate(planned):
+            with _log_file(tmp_path / f"sched-{i}.log") as err:
+                procs.append(await asyncio.create_subprocess_exec(
+                    sys.executable, "-m", "scheduler_svc", env=sched.env, stdout=asyncio.subprocess.PIPE, stderr=err))
+            assert procs[-1].stdout is not None
+            line = (await asyncio.wait_for(procs[-1].stdout.readline(), 60)).decode()
+            assert f"ready on 127.0.0.1:{sched.address.rsplit(':', 1)[1]}" in line, line
+        async with grpc.aio.insecure_channel(planned[1].address) as node_channel:
+            stream = node_pb2_grpc.NodeServiceStub(node_channel).Connect()
+            await stream.write(node_pb2.NodeMessage(register=node_pb2.NodeRegister(display_name="up-node")))
+            node_id = (await stream.read()).registered.node_id
+            async with grpc.aio.insecure_channel(planned[0].address) as channel:
+                admin = admin_pb2_grpc.SchedulerAdminStub(channel)
+                deadline = time.monotonic() + 20
+                while node_id not in [n.node_id for n in (await admin.ListNodes(admin_pb2.ListNodesRequest())).nodes]:
+                    assert time.monotonic() < deadline, "sched-0 never saw sched-1's node"
+                    await asyncio.sleep(0.1)
+            await stream.done_writing()
+    finally:
+        for proc in procs:
+            proc.send_signal(signal.SIGTERM)
+            await asyncio.wait_for(proc.wait(), 20)
+        redis = Redis.from_url(REDIS)
+        found = [k async for k in redis.scan_iter(match=f"{prefix}:*")]
+        if found:
+            await redis.delete(*found)
         await redis.aclose()
 
 

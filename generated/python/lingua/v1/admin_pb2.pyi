@@ -224,17 +224,35 @@ class ExcludedNode(_message.Message):
     reasons: _containers.RepeatedScalarFieldContainer[str]
     def __init__(self, node_id: _Optional[str] = ..., reasons: _Optional[_Iterable[str]] = ...) -> None: ...
 
+class PoolStep(_message.Message):
+    __slots__ = ("pool_id", "nodes", "free_slots", "reason", "node_id")
+    POOL_ID_FIELD_NUMBER: _ClassVar[int]
+    NODES_FIELD_NUMBER: _ClassVar[int]
+    FREE_SLOTS_FIELD_NUMBER: _ClassVar[int]
+    REASON_FIELD_NUMBER: _ClassVar[int]
+    NODE_ID_FIELD_NUMBER: _ClassVar[int]
+    pool_id: str
+    nodes: int
+    free_slots: int
+    reason: str
+    node_id: str
+    def __init__(self, pool_id: _Optional[str] = ..., nodes: _Optional[int] = ..., free_slots: _Optional[int] = ..., reason: _Optional[str] = ..., node_id: _Optional[str] = ...) -> None: ...
+
 class ExplainDispatchResponse(_message.Message):
-    __slots__ = ("chosen_node_id", "strategy", "candidates", "excluded")
+    __slots__ = ("chosen_node_id", "strategy", "candidates", "excluded", "pool_mode", "pools")
     CHOSEN_NODE_ID_FIELD_NUMBER: _ClassVar[int]
     STRATEGY_FIELD_NUMBER: _ClassVar[int]
     CANDIDATES_FIELD_NUMBER: _ClassVar[int]
     EXCLUDED_FIELD_NUMBER: _ClassVar[int]
+    POOL_MODE_FIELD_NUMBER: _ClassVar[int]
+    POOLS_FIELD_NUMBER: _ClassVar[int]
     chosen_node_id: str
     strategy: str
     candidates: _containers.RepeatedCompositeFieldContainer[CandidateScore]
     excluded: _containers.RepeatedCompositeFieldContainer[ExcludedNode]
-    def __init__(self, chosen_node_id: _Optional[str] = ..., strategy: _Optional[str] = ..., candidates: _Optional[_Iterable[_Union[CandidateScore, _Mapping]]] = ..., excluded: _Optional[_Iterable[_Union[ExcludedNode, _Mapping]]] = ...) -> None: ...
+    pool_mode: str
+    pools: _containers.RepeatedCompositeFieldContainer[PoolStep]
+    def __init__(self, chosen_node_id: _Optional[str] = ..., strategy: _Optional[str] = ..., candidates: _Optional[_Iterable[_Union[CandidateScore, _Mapping]]] = ..., excluded: _Optional[_Iterable[_Union[ExcludedNode, _Mapping]]] = ..., pool_mode: _Optional[str] = ..., pools: _Optional[_Iterable[_Union[PoolStep, _Mapping]]] = ...) -> None: ...
 
 class InstallModelRequest(_message.Message):
     __slots__ = ("node_id", "model_id", "version", "wait", "timeout_ms")
