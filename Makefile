@@ -6,8 +6,10 @@ VENV := .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
 export PATH := $(CURDIR)/$(VENV)/bin:$(PATH)
+WEB := gateway/web
+WEB_DEPS := $(WEB)/node_modules/.package-lock.json
 
-.PHONY: up test test-fast proto lint bench mt-fixture venv clean
+.PHONY: up test test-fast proto lint bench mt-fixture venv clean web web-deps
 
 # requirements-build.txt too (transformers: the `lingua hub import-hf` tests convert checkpoints), resolved
 # together with the rest so that it stays on the pinned torch.
@@ -20,21 +22,36 @@ $(STAMP): requirements.txt requirements-dev.txt requirements-build.txt pyproject
 
 venv: $(STAMP)
 
-up: $(STAMP)
+up: $(STAMP) web
 	$(VENV)/bin/lingua up
 
 # The browser tests need Debian chromium and playwright-core (npm); ensure_browser.sh installs what is missing.
 test: $(STAMP)
 	scripts/ensure_browser.sh
+	$(MAKE) --no-print-directory web
 	$(PY) -m pytest -ra
 
 # Everything but the multi-process and long-running tests.
 test-fast: $(STAMP)
 	$(PY) -m pytest -ra -m "not slow"
 
-proto: $(STAMP)
+# Python stubs (generated/python) and the TypeScript SDK (generated/ts; protoc-gen-es from gateway/web).
+proto: $(STAMP) $(WEB_DEPS)
 	$(VENV)/bin/buf lint
 	$(VENV)/bin/buf generate
+
+# The web client (gateway/web/src → gateway/web/dist, served by the gateway at /): type-check, unit tests,
+# esbuild. dist/ is committed, so without node/npm this keeps it as it is; with them it needs the network only
+# for the first `npm ci` (pinned by gateway/web/package-lock.json).
+web:
+	@if command -v npm >/dev/null; then $(MAKE) --no-print-directory --silent $(WEB_DEPS) && \
+		cd $(WEB) && npm run --silent typecheck && npm test --silent && node build.mjs; \
+	else echo "make web: no node/npm here, keeping the committed $(WEB)/dist"; fi
+
+web-deps: $(WEB_DEPS)
+
+$(WEB_DEPS): $(WEB)/package.json $(WEB)/package-lock.json
+	npm ci --prefix $(WEB) --no-audit --no-fund --loglevel=error
 
 lint: $(STAMP)
 	$(VENV)/bin/buf lint
@@ -46,6 +63,7 @@ bench: $(STAMP)
 	$(PY) bench/dispatch.py
 	$(PY) bench/modules.py
 	$(PY) bench/hub.py
+	$(PY) bench/gateway.py
 
 # Rebuild the committed phrasebook MT model (needs transformers; ~2-3 minutes on 2 cores).
 mt-fixture: $(STAMP)

@@ -2,16 +2,11 @@
 
 from __future__ import annotations
 
-import hmac
-
 from lingua.v1 import common_pb2
+from lingua_common.auth import bearer, tokens_match
 from lingua_common.errors import LinguaError
 
-
-def bearer(header: str | None) -> str:
-    if header and header.lower().startswith("bearer "):
-        return header[7:].strip()
-    return ""
+__all__ = ["bearer", "may_read", "require"]
 
 
 def require(expected: str, presented: str, what: str) -> None:
@@ -19,10 +14,10 @@ def require(expected: str, presented: str, what: str) -> None:
     for operators (publishing) - callers decide which tokens may be empty."""
     if not expected:
         raise LinguaError(common_pb2.PERMISSION_DENIED, f"{what} is disabled: the hub has no operator token set")
-    if not hmac.compare_digest(expected.encode(), presented.encode()):
+    if not tokens_match(expected, presented):
         raise LinguaError(common_pb2.UNAUTHENTICATED, f"{what} needs a valid bearer token")
 
 
 def may_read(read_token: str, presented: str) -> None:
-    if read_token and not hmac.compare_digest(read_token.encode(), presented.encode()):
+    if read_token and not tokens_match(read_token, presented):
         raise LinguaError(common_pb2.UNAUTHENTICATED, "this hub needs a bearer token to read")

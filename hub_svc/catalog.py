@@ -6,13 +6,12 @@ import re
 import time
 from pathlib import Path, PurePosixPath
 
-from alembic import command
-from alembic.config import Config
-from sqlalchemy import Engine, create_engine, select
+from sqlalchemy import Engine, select
 from sqlalchemy.orm import Session, selectinload, sessionmaker
 
 from hub_svc.db import FileRow, ModelRow, VersionRow
 from lingua.v1 import common_pb2, hub_pb2
+from lingua_common import db
 from lingua_common.errors import LinguaError
 
 MODEL_ID = re.compile(r"^[a-z0-9][a-z0-9._-]{0,127}$")
@@ -21,16 +20,7 @@ VERSION = re.compile(r"^[0-9A-Za-z][0-9A-Za-z._+-]{0,63}$")
 
 def migrate(url: str) -> Engine:
     """An engine for `url` with the schema at the newest Alembic revision."""
-    if url.startswith("sqlite:///") and not url.startswith("sqlite:///:memory:"):
-        Path(url.removeprefix("sqlite:///")).parent.mkdir(parents=True, exist_ok=True)
-    engine = create_engine(url)
-    cfg = Config()
-    cfg.set_main_option("script_location", str(Path(__file__).parent / "migrations"))
-    cfg.set_main_option("sqlalchemy.url", url)
-    with engine.begin() as connection:
-        cfg.attributes["connection"] = connection
-        command.upgrade(cfg, "head")
-    return engine
+    return db.migrate(url, Path(__file__).parent / "migrations")
 
 
 def check_relative_path(path: str) -> str:

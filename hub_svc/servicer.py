@@ -7,18 +7,19 @@ from typing import Any, TypeAlias
 
 import grpc
 
-from hub_svc.auth import bearer, may_read, require
+from hub_svc.auth import may_read, require
 from hub_svc.blobs import BlobStore, Upload
 from hub_svc.catalog import MODEL_ID, VERSION, Catalog, check_relative_path
 from hub_svc.config import HubSettings
 from lingua.v1 import common_pb2, hub_pb2, hub_pb2_grpc
+from lingua_common.auth import metadata_bearer
 from lingua_common.errors import LinguaError, abort
 
 Context: TypeAlias = Any  # grpc ships no type information
 
 
 def _token(context: Context) -> str:
-    return bearer(dict(context.invocation_metadata() or ()).get("authorization"))
+    return metadata_bearer(context)
 
 
 class HubServicer(hub_pb2_grpc.ModelHubServicer):

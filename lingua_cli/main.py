@@ -23,10 +23,14 @@ def _parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(prog="lingua", description="Lingua speech-to-speech translation mesh")
     sub = p.add_subparsers(dest="command", required=True)
 
-    up = sub.add_parser("up", help="run scheduler + one node with the bundled models on this machine")
+    up = sub.add_parser("up", help="run the mesh here: scheduler(s), model hub, a node, gateway, wire-compat adapter")
     up.add_argument("--port", type=int, default=50051, help="scheduler gRPC port")
     up.add_argument("--metrics-port", type=int, default=9101)
-    up.add_argument("--config", help="TOML file with [scheduler] and [node] tables")
+    up.add_argument("--config", help="TOML file with [scheduler], [node], [hub], [gateway] and [compat] tables")
+    up.add_argument("--schedulers", type=int, default=1,
+                    help="scheduler instances (more than 1 needs --redis); they listen on --base-port + i")
+    up.add_argument("--redis", metavar="URL", help="share scheduler state in Redis, e.g. redis://127.0.0.1:6379/0")
+    up.add_argument("--base-port", type=int, default=50061, help="first scheduler port with --redis")
 
     tr = sub.add_parser("translate", help="send an audio file through the running mesh")
     tr.add_argument("file", type=Path)
@@ -81,6 +85,22 @@ def _parser() -> argparse.ArgumentParser:
     sch_run.add_argument("--metrics-port", type=int)
     sch_run.add_argument("--config")
 
+    gw = sub.add_parser("gateway", help="the gateway: REST, WebSocket, grpc-web and public gRPC behind API keys")
+    gw_sub = gw.add_subparsers(dest="action", required=True)
+    gw_run = gw_sub.add_parser("run")
+    gw_run.add_argument("--host")
+    gw_run.add_argument("--http-port", type=int)
+    gw_run.add_argument("--grpc-port", type=int)
+    gw_run.add_argument("--scheduler", help="scheduler address(es), comma-separated (default 127.0.0.1:50051)")
+    gw_run.add_argument("--config", help="TOML file with a [gateway] table")
+
+    compat = sub.add_parser("compat", help="the /ws/node adapter for the original prototype's JSON (Electron) nodes")
+    compat_run = compat.add_subparsers(dest="action", required=True).add_parser("run")
+    compat_run.add_argument("--host")
+    compat_run.add_argument("--port", type=int, help="WebSocket port (default 8765)")
+    compat_run.add_argument("--scheduler", help="scheduler gRPC address (default 127.0.0.1:50051)")
+    compat_run.add_argument("--config", help="TOML file with a [compat] table")
+
     node = sub.add_parser("node", help="an inference node")
     node_sub = node.add_subparsers(dest="action", required=True)
     node_run = node_sub.add_parser("run")
@@ -97,6 +117,9 @@ def _parser() -> argparse.ArgumentParser:
     from lingua_cli.node_models import add_models_parser
 
     add_models_parser(node_sub)
+    from lingua_cli.tenant import add_tenant_parser
+
+    add_tenant_parser(sub)
     return p
 
 
@@ -106,6 +129,10 @@ def main(argv: list[str] | None = None) -> None:
         sys.exit(_translate(args))
     if args.command == "nodes":
         sys.exit(_nodes(args))
+    if args.command == "tenant":
+        from lingua_cli.tenant import run_tenant_command
+
+        sys.exit(run_tenant_command(args))
     if args.command == "hub" and args.action != "run":
         from lingua_cli.hub import run_hub_command
 
@@ -122,12 +149,27 @@ def main(argv: list[str] | None = None) -> None:
     if args.command == "up":
         from lingua_cli.up import run_up
 
-        sys.exit(run_up(args.port, args.metrics_port, args.config))
+        sys.exit(run_up(args.port, args.metrics_port, args.config, args.schedulers, args.redis, args.base_port))
     if args.command == "hub":
         from hub_svc.config import HubSettings
         from hub_svc.server import serve as serve_hub
 
         asyncio.run(serve_hub(load_settings(HubSettings, "hub", args.config)))
+        return
+    if args.command == "gateway":
+        from gateway.config import GatewaySettings
+        from gateway.server import serve as serve_gateway
+
+        asyncio.run(serve_gateway(load_settings(GatewaySettings, "gateway", args.config, host=args.host,
+                                                http_port=args.http_port, grpc_port=args.grpc_port,
+                                                scheduler=args.scheduler)))
+        return
+    if args.command == "compat":
+        from wirecompat.config import CompatSettings
+        from wirecompat.server import serve as serve_compat
+
+        asyncio.run(serve_compat(load_settings(CompatSettings, "compat", args.config, host=args.host, port=args.port,
+                                               scheduler=args.scheduler)))
         return
     if args.command == "scheduler":
         from scheduler_svc.config import SchedulerSettings

@@ -8,6 +8,8 @@ import signal
 import subprocess
 import sys
 import time
+import urllib.request
+from dataclasses import dataclass
 
 import grpc
 
@@ -57,14 +59,78 @@ def _seed_hub(address: str, token: str, procs: list[subprocess.Popen[bytes]],
         client.close()
 
 
-def run_up(port: int, metrics_port: int, config: str | None) -> int:
+def _dev_key(env: dict[str, str]) -> str:
+    """The development tenant's new API key, written straight into the gateway's database (created and migrated
+    here, before the gateway starts; the settings come from the same env/TOML the gateway reads)."""
+    from gateway.access import default_quota
+    from gateway.config import GatewaySettings
+    from gateway.tenants import TenantStore, ensure_dev_tenant
+    from lingua_common.settings import load_settings
+
+    settings = load_settings(GatewaySettings, "gateway", env=env)
+    store = TenantStore(settings.database_url(), default_quota(settings))
+    try:
+        return ensure_dev_tenant(store)[1]
+    finally:
+        store.close()
+
+
+def _wait_for_http(url: str, procs: list[subprocess.Popen[bytes]], timeout_s: float = 60) -> bool:
+    deadline = time.monotonic() + timeout_s
+    while time.monotonic() < deadline and all(p.poll() is None for p in procs):
+        try:
+            with urllib.request.urlopen(url, timeout=2) as response:
+                if response.status == 200:
+                    return True
+        except OSError:
+            pass
+        time.sleep(0.3)
+    return False
+
+
+@dataclass(frozen=True)
+class SchedulerProcess:
+    address: str
+    env: dict[str, str]
+
+
+def scheduler_processes(env: dict[str, str], port: int, metrics_port: int, count: int = 1, redis: str | None = None,
+                        base_port: int = 50061) -> list[SchedulerProcess]:
+    """The schedulers `lingua up` starts. Without `redis`: one on `port` with memory:// state (its settings go
+    into `env`, which the other processes share). With it: `count` instances on base_port+i, metrics on
+    metrics_port+i, sharing state in Redis as sched-0, sched-1, … (Envoy's deploy/envoy-schedulers.yaml
+    expects 50061-50063)."""
+    if redis is None:
+        if count != 1:
+            raise ValueError("several schedulers share their state in Redis: add --redis redis://host:port/db")
+        env.setdefault("LINGUA_SCHEDULER_PORT", str(port))
+        env.setdefault("LINGUA_SCHEDULER_METRICS_PORT", str(metrics_port))
+        return [SchedulerProcess(f"127.0.0.1:{env['LINGUA_SCHEDULER_PORT']}", env)]
+    if count < 1:
+        raise ValueError("--schedulers must be at least 1")
+    made = []
+    for i in range(count):
+        own = dict(env, LINGUA_SCHEDULER_PORT=str(base_port + i), LINGUA_SCHEDULER_STATE_URL=redis,
+                   LINGUA_SCHEDULER_INSTANCE_ID=f"sched-{i}",
+                   LINGUA_SCHEDULER_METRICS_PORT=str(metrics_port + i if metrics_port >= 0 else -1))
+        own.setdefault("LINGUA_SCHEDULER_STATE_PREFIX", "lingua")
+        made.append(SchedulerProcess(f"127.0.0.1:{base_port + i}", own))
+    return made
+
+
+def run_up(port: int, metrics_port: int, config: str | None, schedulers: int = 1, redis: str | None = None,
+           base_port: int = 50061) -> int:
     env = dict(os.environ)
     if config:
         env["LINGUA_CONFIG"] = config
-    env.setdefault("LINGUA_SCHEDULER_PORT", str(port))
-    env.setdefault("LINGUA_SCHEDULER_METRICS_PORT", str(metrics_port))
-    address = f"127.0.0.1:{env['LINGUA_SCHEDULER_PORT']}"
-    env.setdefault("LINGUA_NODE_SCHEDULER", address)
+    try:
+        scheds = scheduler_processes(env, port, metrics_port, schedulers, redis, base_port)
+    except ValueError as exc:
+        print(f"lingua up: {exc}", file=sys.stderr)
+        return 2
+    address = scheds[0].address  # every instance sees every node, so asking the first one is enough
+    # The node moves on to the next address when its scheduler goes away.
+    env.setdefault("LINGUA_NODE_SCHEDULER", ",".join(s.address for s in scheds))
     # A fresh operator token per run, unless the operator chose one.
     env.setdefault("LINGUA_HUB_OPERATOR_TOKEN", secrets.token_urlsafe(24))
     hub_address = f"127.0.0.1:{env.setdefault('LINGUA_HUB_GRPC_PORT', '50052')}"
@@ -73,10 +139,21 @@ def run_up(port: int, metrics_port: int, config: str | None) -> int:
     env.setdefault("LINGUA_NODE_HUB", hub_address)
     env.setdefault("LINGUA_NODE_MODELS_DIR", os.path.join("data", "node", "models"))
     env.setdefault("LINGUA_NODE_INSTALL", "bundled")
-    procs = [_spawn(["scheduler_svc"], env)]
+    # The gateway: every front door behind the development tenant's key; new sessions go round robin over
+    # the schedulers.
+    env.setdefault("LINGUA_GATEWAY_SCHEDULER", ",".join(s.address for s in scheds))
+    env.setdefault("LINGUA_GATEWAY_ADMIN_TOKEN", secrets.token_urlsafe(24))
+    gateway_http = env.setdefault("LINGUA_GATEWAY_HTTP_PORT", "8080")
+    gateway_grpc = env.setdefault("LINGUA_GATEWAY_GRPC_PORT", "50053")
+    compat_port = env.setdefault("LINGUA_COMPAT_PORT", "8765")
+    env.setdefault("LINGUA_COMPAT_SCHEDULER", ",".join(s.address for s in scheds))
+    dev_key = _dev_key(env)
+    procs = [_spawn(["scheduler_svc"], s.env) for s in scheds]
     procs.append(_spawn(["hub_svc"], env))
+    procs.append(_spawn(["gateway"], env))
+    procs.append(_spawn(["wirecompat"], env))
     try:
-        print("starting scheduler and model hub ...", flush=True)
+        print(f"starting {_schedulers_text(scheds)} and model hub ...", flush=True)
         seeded = _seed_hub(hub_address, env["LINGUA_HUB_OPERATOR_TOKEN"], procs)
         if seeded is None:
             print(f"lingua up: the model hub at {hub_address} did not come up; see the log above", file=sys.stderr)
@@ -86,14 +163,24 @@ def run_up(port: int, metrics_port: int, config: str | None) -> int:
         if not _wait_for_node(address, procs):
             print("lingua up: the mesh did not come up; see the log above", file=sys.stderr)
             return 1
+        if not _wait_for_http(f"http://127.0.0.1:{gateway_http}/healthz", procs):
+            print("lingua up: the gateway did not come up; see the log above", file=sys.stderr)
+            return 1
         print(f"""
 Lingua mesh is up.
-  scheduler gRPC   {address}   (grpcurl -plaintext {address} list)
+  scheduler gRPC   {', '.join(s.address for s in scheds)}   (grpcurl -plaintext {address} list){_shared(redis)}
   model hub        gRPC {hub_address}, HTTP http://127.0.0.1:{hub_http}/v1/models ({seeded})
   node models      {env['LINGUA_NODE_MODELS_DIR']}   (lingua node models list --models-dir …)
-  metrics          http://127.0.0.1:{env['LINGUA_SCHEDULER_METRICS_PORT']}/metrics
+  web client       http://127.0.0.1:{gateway_http}/
+  gateway          REST/WebSocket/grpc-web http://127.0.0.1:{gateway_http}, public gRPC 127.0.0.1:{gateway_grpc}
+  API key          {dev_key}   (tenant "dev"; shown once, only its hash is stored)
+  tenants          LINGUA_GATEWAY_ADMIN_TOKEN={env['LINGUA_GATEWAY_ADMIN_TOKEN']} lingua tenant list
+  original apps    ws://127.0.0.1:{gateway_http}/ws/session?api_key=…, nodes ws://127.0.0.1:{compat_port}/ws/node
+  metrics          http://127.0.0.1:{scheds[0].env['LINGUA_SCHEDULER_METRICS_PORT']}/metrics
   nodes            lingua nodes
   try              lingua translate some.wav --to fr --out translated.wav
+                   curl -H "Authorization: Bearer {dev_key}" -F audio=@some.wav -F src_lang=en -F tgt_lang=fr \\
+                        http://127.0.0.1:{gateway_http}/v1/speech/translate
 Press Ctrl-C to stop.""", flush=True)
         while all(p.poll() is None for p in procs):
             time.sleep(0.5)
@@ -109,3 +196,13 @@ Press Ctrl-C to stop.""", flush=True)
                 p.wait(timeout=40)
             except subprocess.TimeoutExpired:
                 p.kill()
+
+
+def _schedulers_text(scheds: list[SchedulerProcess]) -> str:
+    return "scheduler" if len(scheds) == 1 else f"{len(scheds)} schedulers"
+
+
+def _shared(redis: str | None) -> str:
+    if redis is None:
+        return ""
+    return f"\n                   sharing state in {redis}; one front address: envoy -c deploy/envoy-schedulers.yaml"

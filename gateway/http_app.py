@@ -1,0 +1,78 @@
+"""The gateway's HTTP app (port 8080): routes for REST, WebSocket, grpc-web, and the public endpoints."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+
+from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
+from starlette.applications import Starlette
+from starlette.middleware import Middleware
+from starlette.middleware.cors import CORSMiddleware
+from starlette.requests import Request
+from starlette.responses import JSONResponse, Response
+from starlette.routing import BaseRoute, Mount, Route, WebSocketRoute
+from starlette.staticfiles import StaticFiles
+from starlette.websockets import WebSocket
+
+from gateway import rest
+from gateway.frontdoor import FrontDoor
+from gateway.grpcweb_service import SERVICE, grpc_web_endpoint
+from gateway.openapi import openapi_document
+from gateway.websocket import stream_endpoint
+
+# The web client's committed bundle (built by `make web`), served at `/`.
+WEB_CLIENT_DIR = Path(__file__).resolve().parent / "web" / "dist"
+
+# grpc-web clients read these from cross-origin responses; Retry-After for rate-limited REST calls.
+EXPOSE_HEADERS = ["grpc-status", "grpc-message", "grpc-status-details-bin", "retry-after-ms", "Retry-After"]
+
+
+@dataclass(frozen=True)
+class HttpLimits:
+    max_upload_bytes: int = 32 * 1024 * 1024
+    max_ws_frame_bytes: int = 1024 * 1024
+    cors_origins: tuple[str, ...] = ("*",)
+
+
+def routes(door: FrontDoor, limits: HttpLimits) -> list[BaseRoute]:
+    document = openapi_document()
+
+    async def translate(request: Request) -> Response:
+        return await rest.translate(request, door, limits.max_upload_bytes)
+
+    async def whoami(request: Request) -> Response:
+        return await rest.whoami(request, door)
+
+    async def stream(websocket: WebSocket) -> None:
+        await stream_endpoint(websocket, door, limits.max_ws_frame_bytes)
+
+    async def grpc_web(request: Request) -> Response:
+        return await grpc_web_endpoint(request, door, limits.max_upload_bytes)
+
+    async def openapi(request: Request) -> Response:
+        return JSONResponse(document)
+
+    async def healthz(request: Request) -> Response:
+        return JSONResponse({"status": "ok"})
+
+    async def metrics(request: Request) -> Response:
+        return Response(generate_latest(), media_type=CONTENT_TYPE_LATEST)
+
+    return [
+        Route("/v1/speech/translate", translate, methods=["POST"]),
+        Route("/v1/whoami", whoami, methods=["GET"]),
+        WebSocketRoute("/v1/stream", stream),
+        Route(f"/{SERVICE}/{{method}}", grpc_web, methods=["POST"]),
+        Route("/openapi.json", openapi, methods=["GET"]),
+        Route("/healthz", healthz, methods=["GET"]),
+        Route("/metrics", metrics, methods=["GET"]),
+    ]
+
+
+def build_app(door: FrontDoor, limits: HttpLimits, extra_routes: list[BaseRoute] | None = None) -> Starlette:
+    """The API routes, then `extra_routes`, then the web client as the catch-all last route."""
+    cors = Middleware(CORSMiddleware, allow_origins=list(limits.cors_origins), allow_methods=["GET", "POST"],
+                      allow_headers=["*"], expose_headers=EXPOSE_HEADERS, max_age=86400)
+    web = Mount("/", app=StaticFiles(directory=WEB_CLIENT_DIR, html=True, check_dir=False), name="web")
+    return Starlette(routes=[*routes(door, limits), *(extra_routes or []), web], middleware=[cors])
