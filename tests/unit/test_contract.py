@@ -3,13 +3,18 @@
 from __future__ import annotations
 
 import filecmp
+import json
 import os
 import shutil
 import subprocess
 import sys
 from pathlib import Path
+from typing import Any
+
+import yaml
 
 from lingua.v1 import admin_pb2, common_pb2, gateway_pb2, hub_pb2, node_pb2, session_pb2
+from tests.helpers.node_tools import WEB, web_tools
 
 ROOT = Path(__file__).resolve().parents[2]
 BIN = Path(sys.executable).parent
@@ -24,21 +29,49 @@ def test_buf_lint_is_clean() -> None:
     assert done.returncode == 0, done.stdout + done.stderr
 
 
-def test_generated_code_is_not_stale(tmp_path: Path) -> None:
+def _generate(tmp_path: Path, plugins: list[dict[str, Any]]) -> Path:
+    """`buf generate` with these plugins of buf.gen.yaml, in a copy of the repository; returns the copy."""
     work = tmp_path / "repo"
     shutil.copytree(ROOT / "protos", work / "protos")
     shutil.copytree(ROOT / "scripts", work / "scripts")
-    for name in ("buf.yaml", "buf.gen.yaml"):
-        shutil.copy(ROOT / name, work / name)
-    env = _env() | {"LINGUA_PYTHON": sys.executable}
-    done = subprocess.run([str(BIN / "buf"), "generate"], cwd=work, capture_output=True, text=True, env=env)
+    shutil.copy(ROOT / "buf.yaml", work / "buf.yaml")
+    template = dict(yaml.safe_load((ROOT / "buf.gen.yaml").read_text()), plugins=plugins)
+    env = _env() | {"LINGUA_PYTHON": sys.executable, "LINGUA_WEB_NODE_MODULES": str(WEB / "node_modules")}
+    done = subprocess.run([str(BIN / "buf"), "generate", "--template", json.dumps(template)], cwd=work,
+                          capture_output=True, text=True, env=env)
     assert done.returncode == 0, done.stderr
-    fresh, committed = work / "generated/python/lingua/v1", ROOT / "generated/python/lingua/v1"
+    return work
+
+
+def _plugins(out: str) -> list[dict[str, Any]]:
+    plugins: list[dict[str, Any]] = yaml.safe_load((ROOT / "buf.gen.yaml").read_text())["plugins"]
+    chosen = [p for p in plugins if p["out"] == out]
+    assert chosen, f"buf.gen.yaml has no plugin writing {out}"
+    return chosen
+
+
+def _assert_same(fresh: Path, committed: Path, extra_ok: set[str]) -> None:
     names = sorted(p.name for p in fresh.iterdir())
-    assert names == sorted(p.name for p in committed.iterdir() if p.name != "__init__.py" and p.is_file()), \
-        "generated/ has other files than `make proto` produces"
+    assert names == sorted(p.name for p in committed.iterdir() if p.name not in extra_ok and p.is_file()), \
+        f"{committed} has other files than `make proto` produces"
     _match, mismatch, errors = filecmp.cmpfiles(fresh, committed, names, shallow=False)
-    assert not mismatch and not errors, f"generated/ is stale, run `make proto`: {mismatch + errors}"
+    assert not mismatch and not errors, f"{committed} is stale, run `make proto`: {mismatch + errors}"
+
+
+def test_generated_code_is_not_stale(tmp_path: Path) -> None:
+    work = _generate(tmp_path, _plugins("generated/python"))
+    _assert_same(work / "generated/python/lingua/v1", ROOT / "generated/python/lingua/v1", {"__init__.py"})
+
+
+def test_generated_typescript_sdk_is_not_stale(tmp_path: Path) -> None:
+    web_tools()  # protoc-gen-es is the pinned npm package in gateway/web
+    work = _generate(tmp_path, _plugins("generated/ts"))
+    _assert_same(work / "generated/ts/lingua/v1", ROOT / "generated/ts/lingua/v1", set())
+    # Every .proto has its module, and the SDK's package.json exports what it generates.
+    protos = sorted(p.stem for p in (ROOT / "protos/lingua/v1").glob("*.proto"))
+    assert sorted(p.name for p in (ROOT / "generated/ts/lingua/v1").glob("*_pb.js")) == [f"{s}_pb.js" for s in protos]
+    package = json.loads((ROOT / "generated/ts/package.json").read_text())
+    assert package["exports"]["./v1/*"] == {"types": "./lingua/v1/*.d.ts", "default": "./lingua/v1/*.js"}
 
 
 def test_contract_names() -> None:

@@ -1,0 +1,60 @@
+// Builds the web client: src/ → dist/ (committed, served by the gateway at /), offline once `npm ci` ran.
+//
+//   node build.mjs                 dist/: app.js + worklet.js (esbuild, minified) and the static files
+//   node build.mjs --outdir DIR    the same into DIR (the stale-bundle test compares it with dist/)
+//   node build.mjs --dev           unminified, with inline source maps, for debugging in the browser
+//   node build.mjs --tests         test/*.test.ts → build/tests/*.test.mjs, for `node --test build/tests/`
+import { build } from "esbuild";
+import { copyFile, mkdir, readdir, rm } from "node:fs/promises";
+import path from "node:path";
+import { fileURLToPath } from "node:url";
+
+const here = path.dirname(fileURLToPath(import.meta.url));
+const args = process.argv.slice(2);
+const flag = (name) => args.includes(name);
+const option = (name, fallback) => (args.includes(name) ? args[args.indexOf(name) + 1] : fallback);
+
+const STATIC = ["index.html", "style.css", "favicon.svg"];
+const common = {
+  absWorkingDir: here,
+  bundle: true,
+  format: "esm",
+  // Private class fields, top-level await, import.meta: every evergreen browser since 2022.
+  target: ["es2022", "chrome100", "firefox100", "safari15.4"],
+  charset: "utf8",
+  // @lingua/sdk is a symlink to generated/ts; resolve its imports from here, not from generated/ts.
+  preserveSymlinks: true,
+  logLevel: "warning",
+};
+
+async function buildApp(outdir, dev) {
+  await rm(outdir, { recursive: true, force: true });
+  await mkdir(outdir, { recursive: true });
+  await build({
+    ...common,
+    entryPoints: { app: "src/main.ts", worklet: "src/audio/worklet.ts" },
+    outdir,
+    minify: !dev,
+    sourcemap: dev ? "inline" : false,
+    legalComments: "eof",
+  });
+  for (const name of STATIC) await copyFile(path.join(here, "src", name), path.join(outdir, name));
+}
+
+async function buildTests() {
+  const outdir = path.join(here, "build", "tests");
+  await rm(outdir, { recursive: true, force: true });
+  const tests = (await readdir(path.join(here, "test"))).filter((f) => f.endsWith(".test.ts"));
+  await build({
+    ...common,
+    entryPoints: tests.map((f) => `test/${f}`),
+    outdir,
+    outExtension: { ".js": ".mjs" },
+    platform: "node",
+    target: "node20",
+    sourcemap: "inline",
+  });
+}
+
+if (flag("--tests")) await buildTests();
+else await buildApp(path.resolve(here, option("--outdir", "dist")), flag("--dev"));

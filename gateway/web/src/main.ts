@@ -1,0 +1,336 @@
+// The web client: wires the turn machine, microphone, VAD, recorder, session and player together.
+//
+// One turn: the open microphone feeds the VAD (and a short pre-roll); speech onset (or "Speak now") starts
+// recording and audio goes out in ~100 ms chunks; the VAD's hangover (or "End sentence") sends the final
+// chunk and releases the microphone; the live transcript arrives as ASR partials, then the result with its
+// translation and speech, which is played; then the microphone opens again for the next sentence.
+import { type LinkStatus, LinguaSession, type SessionParams } from "./api.js";
+import { Microphone } from "./audio/capture.js";
+import { Player } from "./audio/playback.js";
+import type { CaptureFrame } from "./audio/worklet.js";
+import { type ClientError, clientSideError, fromLinguaError, isClientError } from "./errors.js";
+import { Recorder } from "./recorder.js";
+import { gatewayBaseUrl, loadSettings, saveSettings } from "./settings.js";
+import { micOpenIn, TurnMachine, type TurnState } from "./state.js";
+import { View } from "./ui.js";
+import { EnergyVad } from "./vad.js";
+import type { AsrPartial, Error as LinguaError, TranslationResult } from "@lingua/sdk/v1/common_pb";
+import { SessionEvent_Kind, type ServerMessage } from "@lingua/sdk/v1/session_pb";
+
+// How long a sent sentence may go unanswered before the page gives up on it (the server normally answers
+// with a result or a typed error well before: job timeouts and the result grace window are shorter).
+const RESULT_WAIT_MS = 90_000;
+
+interface AudioParts {
+  context: AudioContext;
+  mic: Microphone;
+  player: Player;
+}
+
+/** What the page did, for people debugging it and for the browser test (window.linguaDebug). */
+export interface DebugInfo {
+  transitions: string[];
+  framesCaptured: number;
+  /** Loudest microphone frame so far (dBFS). */
+  peakDb: number;
+  /** Frames already on their way when the mic closed: dropped, never sent. */
+  framesDropped: number;
+  micOpened: number;
+  micClosed: number;
+  /** "open@ready", "close@waiting", …: when the mic was opened and released, by turn state (half duplex). */
+  micEvents: string[];
+  chunksSent: number;
+  samplesSent: number;
+  partials: string[];
+  results: { index: string; asr: string; translated: string; ttsBytes: number }[];
+  errors: string[];
+  playback: Player["stats"] | null;
+  state: TurnState;
+}
+
+class App {
+  readonly view = new View();
+  readonly machine = new TurnMachine();
+  readonly vad = new EnergyVad();
+  readonly recorder = new Recorder();
+  readonly debug: DebugInfo = {
+    transitions: [], framesCaptured: 0, peakDb: -Infinity, framesDropped: 0, micOpened: 0, micClosed: 0, micEvents: [], chunksSent: 0,
+    samplesSent: 0, partials: [], results: [], errors: [], playback: null, state: "idle",
+  };
+  #audio: AudioParts | null = null;
+  #session: LinguaSession | null = null;
+  #busy = false;
+  #expected: bigint | undefined; // the utterance index of the sentence being awaited
+  #waitTimer: ReturnType<typeof setTimeout> | undefined;
+  #micSync: Promise<void> = Promise.resolve();
+
+  constructor() {
+    this.view.showSettings(loadSettings(localStorage));
+    this.view.connect.addEventListener("click", () => void (this.#session ? this.disconnect() : this.connect()));
+    this.view.speak.addEventListener("click", () => this.#startTurn(true));
+    this.view.endSentence.addEventListener("click", () => this.#endTurn());
+    this.machine.onChange((state, previous, event) => {
+      this.debug.transitions.push(`${previous}>${state}`);
+      this.debug.state = state;
+      if (event === "speech_ended" || event === "turn_done" || event === "disconnected") this.#clearWait();
+      this.#render();
+      this.#syncMic();
+    });
+    this.#render();
+  }
+
+  async connect(): Promise<void> {
+    const settings = this.view.readSettings();
+    const pairing = this.view.pairingCode();
+    if (!settings.apiKey) return this.view.showError({ text: "Enter the API key you were given, then connect." });
+    if ("problem" in pairing) return this.view.showError({ text: pairing.problem });
+    saveSettings(localStorage, settings);
+    this.view.showError(null);
+    this.view.showConnection("warn", "connecting…");
+    this.#busy = true;
+    this.#render();
+    try {
+      // Audio first, inside the click: browsers only start an AudioContext from a user gesture.
+      const audio = this.#audio ?? (await this.#startAudio());
+      await audio.context.resume();
+      const params: SessionParams = {
+        srcLang: settings.srcLang, tgtLang: settings.tgtLang, features: settings.features,
+        pairingCode: pairing.code,
+      };
+      const conn = { baseUrl: gatewayBaseUrl(settings, location), apiKey: settings.apiKey };
+      this.#session = await LinguaSession.open(conn, params, {
+        message: (msg) => this.#onMessage(msg),
+        status: (status) => this.#onStatus(status),
+        fatal: (error) => this.#onFatal(error),
+      });
+      if (pairing.code) this.view.clearPairingCode();
+      this.machine.fire("connected");
+    } catch (err) {
+      this.#fail(isClientError(err) ? err : { text: `Could not start: ${String(err)}` });
+      this.view.showConnection("error", "not connected");
+    } finally {
+      this.#busy = false;
+      this.#render();
+    }
+  }
+
+  async disconnect(): Promise<void> {
+    const session = this.#session;
+    this.#session = null;
+    this.machine.fire("disconnected");
+    this.#audio?.player.stop();
+    this.recorder.finish();
+    await session?.close();
+  }
+
+  async #startAudio(): Promise<AudioParts> {
+    const context = new AudioContext({ latencyHint: "interactive" });
+    await context.audioWorklet.addModule(new URL("./worklet.js", import.meta.url));
+    const mic = new Microphone(context, (frame) => this.#onFrame(frame));
+    const player = new Player(context);
+    this.debug.playback = player.stats;
+    this.#audio = { context, mic, player };
+    return this.#audio;
+  }
+
+  // -- the microphone side of a turn ----------------------------------------------------------------------
+
+  #onFrame(frame: CaptureFrame): void {
+    this.debug.framesCaptured++;
+    this.debug.peakDb = Math.max(this.debug.peakDb, frame.db);
+    const state = this.machine.state;
+    if (!micOpenIn(state)) {
+      this.debug.framesDropped++;
+      return;
+    }
+    this.view.showLevel(frame.db);
+    const decision = this.vad.push(frame.db);
+    const chunk = this.recorder.push(frame.pcm);
+    if (state === "ready" && decision === "speech_start") this.#startTurn(false);
+    if (state !== "recording") return;
+    if (chunk) this.#send(chunk, false);
+    if (decision === "speech_end") this.#endTurn();
+  }
+
+  #startTurn(manual: boolean): void {
+    if (!this.machine.fire("speech_started")) return;
+    if (manual) this.vad.startManually(); // the hangover still ends the turn after the speaker stops
+    this.recorder.start();
+    this.view.clearLive();
+    this.view.showError(null);
+  }
+
+  #endTurn(): void {
+    if (!this.machine.fire("speech_ended")) return; // mic released by the state change
+    this.vad.reset();
+    const final = this.#send(this.recorder.finish(), true);
+    this.#expected = undefined;
+    this.#waitTimer = setTimeout(() => {
+      this.#fail(clientSideError("TIMEOUT", `no result within ${RESULT_WAIT_MS / 1000} s`));
+      this.machine.fire("turn_done");
+    }, RESULT_WAIT_MS);
+    void final.then((index) => {
+      if (index !== undefined) this.#expected = index;
+      else if (this.machine.state === "waiting") {
+        this.#fail({ text: "Nothing was recorded. Speak a little louder or closer to the microphone." });
+        this.machine.fire("turn_done");
+      }
+    });
+  }
+
+  /** Sends a chunk; a failed push ends the turn with the reason (the server dropped that sentence). */
+  #send(pcm: Int16Array, isFinal: boolean): Promise<bigint | undefined> {
+    const session = this.#session;
+    if (!session) return Promise.resolve(undefined);
+    this.debug.chunksSent++;
+    this.debug.samplesSent += pcm.length;
+    return session.pushAudio(pcm, isFinal).catch((err: ClientError) => {
+      this.#abandonTurn(err);
+      return undefined;
+    });
+  }
+
+  #abandonTurn(error: ClientError): void {
+    this.#fail(error);
+    if (this.machine.state === "recording") {
+      this.recorder.finish();
+      this.vad.reset();
+      this.machine.fire("speech_ended");
+    }
+    this.machine.fire("turn_done");
+  }
+
+  /** Half duplex: open the microphone in ready/recording, release it otherwise. Serialized, since both
+   * directions are async and states can change while a getUserMedia() is pending. */
+  #syncMic(): void {
+    this.#micSync = this.#micSync.then(async () => {
+      const mic = this.#audio?.mic;
+      if (!mic) return;
+      const want = micOpenIn(this.machine.state);
+      if (want && !mic.isOpen) {
+        try {
+          await mic.open();
+          this.debug.micOpened++;
+          this.debug.micEvents.push(`open@${this.machine.state}`);
+          this.vad.reset();
+        } catch (err) {
+          this.#fail({ text: "The microphone is not available. Allow this page to use it, then connect again.", detail: String(err) });
+          await this.disconnect();
+          return;
+        }
+        if (!micOpenIn(this.machine.state)) this.#syncMic(); // state moved on while the mic was opening
+      } else if (!want && mic.isOpen) {
+        mic.close();
+        this.debug.micClosed++;
+        this.debug.micEvents.push(`close@${this.machine.state}`);
+      }
+    });
+  }
+
+  // -- what the server says -------------------------------------------------------------------------------
+
+  #onMessage(msg: ServerMessage): void {
+    switch (msg.kind.case) {
+      case "asrPartial":
+        return this.#onPartial(msg.kind.value);
+      case "result":
+        return this.#onResult(msg.kind.value);
+      case "error":
+        return this.#onServerError(msg.kind.value);
+      case "event": {
+        const e = msg.kind.value;
+        if (e.kind === SessionEvent_Kind.PAIRED_NODE_UNAVAILABLE || e.kind === SessionEvent_Kind.FALLBACK_TO_POOL) {
+          this.view.showConnection("warn", e.message || "paired translator unavailable");
+        } else if (e.kind === SessionEvent_Kind.PAIRED_NODE_AVAILABLE) {
+          this.view.showConnection("ok", "connected (paired)");
+        }
+        return;
+      }
+      default:
+        return; // heartbeats, TTS chunks (the result carries the whole speech), opened/closed echoes
+    }
+  }
+
+  #onPartial(p: AsrPartial): void {
+    this.debug.partials.push(p.text);
+    if (this.machine.state === "waiting" || this.machine.state === "recording") this.view.showSubtitle(p.text, p.isFinal);
+  }
+
+  #onResult(r: TranslationResult): void {
+    const tts = r.ttsAudio;
+    this.debug.results.push({
+      index: String(r.utteranceIndex), asr: r.textAsr, translated: r.textTranslated, ttsBytes: tts?.data.length ?? 0,
+    });
+    const ms = Math.round(r.timings?.totalMs ?? 0);
+    this.view.addTurn({
+      index: r.utteranceIndex, asr: r.textAsr, translated: r.textTranslated,
+      details: `#${r.utteranceIndex} · ${r.srcLang || "?"}→${r.tgtLang || "?"} · ${ms} ms · ${r.nodeId}`,
+    });
+    if (this.machine.state !== "waiting") return; // a late answer to a sentence given up on: history only
+    if (this.#expected !== undefined && r.utteranceIndex !== this.#expected) return;
+    this.view.showSubtitle(r.textAsr, true);
+    this.view.showTranslation(r.textTranslated);
+    const player = this.#audio?.player;
+    if (!tts || tts.data.length === 0 || !player) {
+      this.machine.fire("turn_done");
+      return;
+    }
+    this.machine.fire("result_audio");
+    player
+      .play(tts)
+      .catch((err: unknown) => this.#fail({ text: "The translation's speech could not be played.", detail: String(err) }))
+      .finally(() => this.machine.fire("turn_done"));
+  }
+
+  #onServerError(e: LinguaError): void {
+    const error = fromLinguaError(e);
+    const ours = e.utteranceIndex === undefined || this.#expected === undefined || e.utteranceIndex === this.#expected;
+    if (this.machine.state === "recording" || (this.machine.state === "waiting" && ours)) this.#abandonTurn(error);
+    else this.#fail(error);
+  }
+
+  #onStatus(status: LinkStatus): void {
+    if (status.kind === "connected") {
+      this.view.showConnection("ok", status.renewed ? "connected (new session)" : status.nodeId ? "connected (paired)" : "connected");
+      this.view.showSession(status.sessionId, status.nodeId);
+      if (status.renewed && this.machine.state === "waiting") {
+        this.#abandonTurn(clientSideError("NETWORK", "the session was renewed while a sentence was in flight"));
+      }
+    } else if (status.kind === "reconnecting") {
+      this.view.showConnection("warn", `reconnecting in ${Math.ceil(status.inMs / 1000)} s — ${status.error.code}`);
+    } else {
+      this.view.showConnection("idle", "not connected");
+      this.view.showSession("", "");
+    }
+  }
+
+  #onFatal(error: ClientError): void {
+    this.#fail(error);
+    this.#session = null;
+    this.machine.fire("disconnected");
+    this.#audio?.player.stop();
+    this.view.showConnection("error", `disconnected — ${error.code}`);
+  }
+
+  #fail(error: ClientError | { text: string; detail?: string }): void {
+    this.debug.errors.push("code" in error ? `${error.code}: ${error.text}` : error.text);
+    this.view.showError(error);
+  }
+
+  #clearWait(): void {
+    clearTimeout(this.#waitTimer);
+    this.#waitTimer = undefined;
+  }
+
+  #render(): void {
+    this.view.showTurn(this.machine.state, this.#busy);
+  }
+}
+
+declare global {
+  interface Window {
+    linguaDebug?: DebugInfo;
+  }
+}
+
+window.linguaDebug = new App().debug;
