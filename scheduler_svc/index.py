@@ -93,7 +93,10 @@ class CapabilityIndex:
     def update(self, node: NodeRecord) -> None:
         """Re-index `node` after any change to its capabilities, state, usage or load."""
         gkey: GroupKey = (node.caps.features_mask, node.caps.dialects)
-        wanted = [(key, gkey) for key in sorted(node.caps.job_keys())]
+        # A private node (accept_public_jobs false) is in no pool: it serves only sessions paired with it,
+        # which reach it through the pairing, not the index (the original's filter was a no-op).
+        keys = sorted(node.caps.job_keys()) if node.accept_public_jobs else []
+        wanted = [(key, gkey) for key in keys]
         if self._membership.get(node.node_id) != wanted:
             self.remove(node.node_id)
             for key, g in wanted:

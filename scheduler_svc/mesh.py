@@ -206,7 +206,7 @@ class Mesh:
             self.registry.add(node)
         node.max_jobs = reg.max_concurrent_jobs or self.settings.default_max_jobs
         node.version, node.platform, node.display_name = reg.version, reg.platform, reg.display_name
-        node.accept_public_jobs = reg.accept_public_jobs
+        node.accept_public_jobs = reg.accept_public_jobs if reg.HasField("accept_public_jobs") else True
         node.description = reg
         node.connected_since_ms = int(time.time() * 1000)
         node.usage = Usage()
@@ -615,6 +615,8 @@ class Mesh:
     def eligible(self, node: NodeRecord, need: Need, slot: bool = True) -> list[str]:
         """Why `node` cannot take a job with `need` (empty: it can). slot=False ignores a full node."""
         reasons = []
+        if not node.accept_public_jobs and node.node_id != need.paired_node_id:
+            reasons.append("private: takes only jobs of sessions paired with it (accept_public_jobs false)")
         if node.state is not NodeState.READY:
             reasons.append(f"state {node.state.value}" + (f" ({node.state_reason})" if node.state_reason else ""))
         if slot and node.free_slots <= 0:

@@ -83,7 +83,7 @@ class PooledIndex:
             if pool_id not in self.pools:
                 self.pools[pool_id] = CapabilityIndex(self._registry, self._strategy, self._weights, self._seed)
         self.pools[pool_id].update(node)
-        free = node.free_slots if node.accepts_jobs() else 0
+        free = node.free_slots if node.accepts_jobs() and node.accept_public_jobs else 0
         self._free[pool_id] = self._free.get(pool_id, 0) + free - self._free_of.get(node.node_id, 0)
         self._free_of[node.node_id] = free
 

@@ -6,10 +6,11 @@ import asyncio
 
 import pytest
 
-from lingua.v1 import common_pb2, node_pb2, session_pb2
+from lingua.v1 import admin_pb2, common_pb2, node_pb2, session_pb2
 from lingua_common.errors import LinguaError
 from lingua_common.features import mask_of
 from scheduler_svc.config import SchedulerSettings
+from scheduler_svc.explain import explain
 from scheduler_svc.mesh import Mesh, Need, NodeLink
 from scheduler_svc.registry import NodeState
 from scheduler_svc.sessions import Session
@@ -17,7 +18,8 @@ from scheduler_svc.sessions import Session
 PCM = common_pb2.Audio(data=bytes(16000), encoding=common_pb2.PCM16, sample_rate_hz=16000)
 
 
-def register(mesh: Mesh, name: str, max_jobs: int = 1, tgt: tuple[str, ...] = ("en", "fr")) -> NodeLink:
+def register(mesh: Mesh, name: str, max_jobs: int = 1, tgt: tuple[str, ...] = ("en", "fr"),
+             public: bool = True) -> NodeLink:
     link = NodeLink(node_id="")
     models = [
         node_pb2.InstalledModel(model_id="asr", kind=node_pb2.MODEL_KIND_ASR, languages=["en"]),
@@ -25,8 +27,8 @@ def register(mesh: Mesh, name: str, max_jobs: int = 1, tgt: tuple[str, ...] = ("
                                 pairs=[common_pb2.LanguagePair(src_lang="en", tgt_lang="fr")]),
         node_pb2.InstalledModel(model_id="tts", kind=node_pb2.MODEL_KIND_TTS, languages=list(tgt)),
     ]
-    mesh.register_node(node_pb2.NodeRegister(node_id=name, installed_models=models, max_concurrent_jobs=max_jobs),
-                       link)
+    mesh.register_node(node_pb2.NodeRegister(node_id=name, installed_models=models, max_concurrent_jobs=max_jobs,
+                                             accept_public_jobs=public), link)
     return link
 
 
@@ -223,6 +225,27 @@ async def test_paired_session_uses_its_node_and_falls_back_when_it_cannot() -> N
     assert event.kind == session_pb2.SessionEvent.KIND_FALLBACK_TO_POOL and event.node_id == "b"
     with pytest.raises(LinguaError):  # single use
         mesh.open_session(session_pb2.OpenSessionRequest(src_lang="en", tgt_lang="fr", pairing_code=code.code))
+
+
+@pytest.mark.parametrize("pools", ["off", "hash", "capability"])
+async def test_a_private_node_serves_only_sessions_paired_with_it(pools: str) -> None:
+    mesh, public_session = new_mesh(pools=pools)
+    private = register(mesh, "private", max_jobs=4, public=False)
+    mesh.submit_utterance(public_session, utterance(0))
+    assert assigns(private) == [] and not mesh.waiting  # no public node could ever take it: an error at once
+    [failed] = drain(public_session)
+    assert failed.error.code == common_pb2.UNSUPPORTED_LANGUAGE and failed.error.utterance_index == 0
+    explained = explain(mesh, admin_pb2.ExplainDispatchRequest(src_lang="en", tgt_lang="fr"))
+    [excluded] = explained.excluded
+    assert excluded.node_id == "private" and "accept_public_jobs" in " ".join(excluded.reasons)
+    code, _ = mesh.pairing.issue("private")
+    paired = mesh.open_session(session_pb2.OpenSessionRequest(src_lang="en", tgt_lang="fr", pairing_code=code))
+    mesh.submit_utterance(paired, utterance(0))
+    [job] = assigns(private)
+    assert job.session_id == paired.session_id
+    public = register(mesh, "public", max_jobs=4)
+    mesh.submit_utterance(public_session, utterance(1))
+    assert {j.utterance_index for j in assigns(public)} >= {1} and assigns(private) == []
 
 
 async def test_paired_jobs_wait_for_their_busy_node_and_required_pairing_never_falls_back() -> None:

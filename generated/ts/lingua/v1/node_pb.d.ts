@@ -194,9 +194,11 @@ export declare type NodeRegister = Message<"lingua.v1.NodeRegister"> & {
   maxConcurrentJobs: number;
 
   /**
-   * @generated from field: bool accept_public_jobs = 8;
+   * False: a private node, given only jobs of sessions paired with it (pairing code). Absent: true.
+   *
+   * @generated from field: optional bool accept_public_jobs = 8;
    */
-  acceptPublicJobs: boolean;
+  acceptPublicJobs?: boolean | undefined;
 
   /**
    * Proves a re-registering node owns node_id (the token came with `registered`).
