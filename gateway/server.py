@@ -5,9 +5,6 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
-from collections.abc import Generator
-
-import uvicorn
 
 from gateway import legacy_session
 from gateway.access import Access
@@ -20,17 +17,12 @@ from gateway.public_grpc import PublicSessionServicer
 from gateway.upstream import Upstream
 from lingua.v1 import session_pb2, session_pb2_grpc
 from lingua_common.grpc_server import ServiceServer, wait_for_signal
+from lingua_common.http_server import EmbeddedHttpServer
 
 log = logging.getLogger(__name__)
 
 # TenantAdmin shares the public gRPC port; it has its own (admin token) auth.
 SERVICE_NAMES = [session_pb2.DESCRIPTOR.services_by_name["SessionService"].full_name, ADMIN_SERVICE]
-
-
-class _Uvicorn(uvicorn.Server):
-    @contextlib.contextmanager
-    def capture_signals(self) -> Generator[None, None, None]:
-        yield  # the gateway process handles SIGINT/SIGTERM itself and stops both servers
 
 
 class GatewayServer:
@@ -53,32 +45,23 @@ class GatewayServer:
         # uvicorn's own WebSocket cap sits above ours, so an oversize frame gets an `error` frame, not a close.
         # No permessage-deflate: frames are mostly audio (barely compressible) and deflating them costs
         # more CPU and latency than the bytes it saves.
-        self._http = _Uvicorn(uvicorn.Config(
-            self.app, host=settings.host, port=settings.http_port, log_level="warning",
-            lifespan="off", ws="websockets-sansio", ws_max_size=4 * limits.max_ws_frame_bytes,
-            ws_per_message_deflate=False,
-            timeout_graceful_shutdown=int(settings.grace_s)))
-        self._http_task: asyncio.Task[None] | None = None
+        self._http = EmbeddedHttpServer(
+            self.app, settings.host, settings.http_port, ws="websockets-sansio",
+            ws_max_size=4 * limits.max_ws_frame_bytes, ws_per_message_deflate=False,
+            timeout_graceful_shutdown=int(settings.grace_s))
         self._reaper: asyncio.Task[None] | None = None
         self.http_port = self.grpc_port = 0
 
     async def start(self) -> None:
         self.grpc_port = await self.grpc.start(f"{self.settings.host}:{self.settings.grpc_port}")
-        self._http_task = asyncio.create_task(self._http.serve())
-        while not self._http.started:
-            if self._http_task.done():
-                self._http_task.result()  # raises why it could not start
-            await asyncio.sleep(0.01)
-        self.http_port = self._http.servers[0].sockets[0].getsockname()[1]
+        self.http_port = await self._http.start()
         self._reaper = asyncio.create_task(self.door.ledger.run_reaper(self.door.expire))
         log.info("gateway listening: HTTP %d, gRPC %d, scheduler %s", self.http_port, self.grpc_port,
                  ",".join(self.upstream.addresses))
 
     async def stop(self) -> None:
         """Stop taking new work, let in-flight calls finish (up to grace_s), then release everything."""
-        self._http.should_exit = True
-        await asyncio.gather(self.grpc.stop(self.settings.grace_s),
-                             self._http_task if self._http_task is not None else asyncio.sleep(0))
+        await asyncio.gather(self.grpc.stop(self.settings.grace_s), self._http.stop())
         if self._reaper is not None:
             self._reaper.cancel()
             with contextlib.suppress(asyncio.CancelledError):

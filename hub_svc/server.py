@@ -2,13 +2,8 @@
 
 from __future__ import annotations
 
-import asyncio
-import contextlib
 import logging
-from collections.abc import Generator
 from pathlib import Path
-
-import uvicorn
 
 from hub_svc.blobs import BlobStore
 from hub_svc.catalog import Catalog
@@ -17,14 +12,9 @@ from hub_svc.http import build_app
 from hub_svc.servicer import HubServicer
 from lingua.v1 import hub_pb2, hub_pb2_grpc
 from lingua_common.grpc_server import ServiceServer, wait_for_signal
+from lingua_common.http_server import EmbeddedHttpServer
 
 log = logging.getLogger(__name__)
-
-
-class _Uvicorn(uvicorn.Server):
-    @contextlib.contextmanager
-    def capture_signals(self) -> Generator[None, None, None]:
-        yield  # the hub process handles SIGINT/SIGTERM itself and stops both servers
 
 
 class HubServer:
@@ -36,25 +26,17 @@ class HubServer:
                                   max_message_mb=settings.max_message_mb)
         servicer = HubServicer(settings, self.catalog, self.blobs)
         self.grpc.add(lambda s: hub_pb2_grpc.add_ModelHubServicer_to_server(servicer, s))
-        self._http = _Uvicorn(uvicorn.Config(build_app(settings, self.catalog, self.blobs), host=settings.host,
-                                             port=settings.http_port, log_level="warning", lifespan="off"))
-        self._http_task: asyncio.Task[None] | None = None
+        self._http = EmbeddedHttpServer(build_app(settings, self.catalog, self.blobs), settings.host,
+                                        settings.http_port)
         self.grpc_port = self.http_port = 0
 
     async def start(self) -> None:
         self.grpc_port = await self.grpc.start(f"{self.settings.host}:{self.settings.grpc_port}")
-        self._http_task = asyncio.create_task(self._http.serve())
-        while not self._http.started:
-            if self._http_task.done():
-                self._http_task.result()  # raises why it could not start
-            await asyncio.sleep(0.01)
-        self.http_port = self._http.servers[0].sockets[0].getsockname()[1]
+        self.http_port = await self._http.start()
         log.info("hub listening: gRPC %d, HTTP %d", self.grpc_port, self.http_port)
 
     async def stop(self) -> None:
-        self._http.should_exit = True
-        if self._http_task is not None:
-            await self._http_task
+        await self._http.stop()
         await self.grpc.stop(2.0)
         self.catalog.close()
 

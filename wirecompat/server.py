@@ -6,14 +6,10 @@ NodeService.Connect stream over a shared gRPC channel (wirecompat/node_bridge.py
 
 from __future__ import annotations
 
-import asyncio
-import contextlib
 import hmac
 import logging
-from collections.abc import Generator
 
 import grpc
-import uvicorn
 from starlette.applications import Starlette
 from starlette.requests import Request
 from starlette.responses import PlainTextResponse, Response
@@ -22,6 +18,7 @@ from starlette.websockets import WebSocket
 
 from lingua.v1 import node_pb2_grpc
 from lingua_common.grpc_server import MiB, channel_options, wait_for_signal
+from lingua_common.http_server import EmbeddedHttpServer
 from wirecompat.config import CompatSettings
 from wirecompat.node_bridge import Identities, NodeBridge
 
@@ -43,12 +40,6 @@ def build_app(stub: node_pb2_grpc.NodeServiceStub, settings: CompatSettings, ide
     return Starlette(routes=[WebSocketRoute("/ws/node", node), Route("/health", health, methods=["GET"])])
 
 
-class _Uvicorn(uvicorn.Server):
-    @contextlib.contextmanager
-    def capture_signals(self) -> Generator[None, None, None]:
-        yield  # serve() handles SIGINT/SIGTERM itself
-
-
 class CompatServer:
     """The adapter, startable in-process (tests, `lingua up`) or as a service."""
 
@@ -57,27 +48,18 @@ class CompatServer:
         self.channel = grpc.aio.insecure_channel(settings.scheduler, options=channel_options(settings.max_message_mb))
         self.app = build_app(node_pb2_grpc.NodeServiceStub(self.channel), settings, Identities())
         # Results carry TTS audio as base64: frames as big as the scheduler's messages.
-        self._http = _Uvicorn(uvicorn.Config(
-            self.app, host=settings.host, port=settings.port, log_level="warning", lifespan="off",
-            ws="websockets-sansio", ws_max_size=settings.max_message_mb * MiB,
-            timeout_graceful_shutdown=int(settings.grace_s)))
-        self._task: asyncio.Task[None] | None = None
+        self._http = EmbeddedHttpServer(
+            self.app, settings.host, settings.port, ws="websockets-sansio",
+            ws_max_size=settings.max_message_mb * MiB, timeout_graceful_shutdown=int(settings.grace_s))
         self.port = 0
 
     async def start(self) -> None:
-        self._task = asyncio.create_task(self._http.serve())
-        while not self._http.started:
-            if self._task.done():
-                self._task.result()  # raises why it could not start
-            await asyncio.sleep(0.01)
-        self.port = self._http.servers[0].sockets[0].getsockname()[1]
+        self.port = await self._http.start()
         log.info("wirecompat listening: ws://%s:%d/ws/node -> scheduler %s", self.settings.host, self.port,
                  self.settings.scheduler)
 
     async def stop(self) -> None:
-        self._http.should_exit = True
-        if self._task is not None:
-            await self._task
+        await self._http.stop()
         await self.channel.close()
 
 

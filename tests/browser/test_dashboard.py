@@ -13,7 +13,6 @@ import http.client
 import json
 import os
 import re
-import shutil
 import subprocess
 from collections.abc import AsyncIterator
 from pathlib import Path
@@ -32,37 +31,13 @@ from node_svc.models.manager import NodeModelManager
 from node_svc.modules.manager import ModuleManager
 from node_svc.pipeline import Pipeline
 from tests.helpers.mesh import Conversation, running_node, running_scheduler, speech_wav, wav_audio
+from tests.helpers.node_tools import artifacts_dir, browser, driver_event
 
 HERE = Path(__file__).parent
 ROOT = HERE.parent.parent
 SENTENCE = "We are looking for a good restaurant near the river."
 HUB_TOKEN = "operator-secret"
 MT, OLD, NEW = "phrasebook-m2m100", "1.0.0", "1.1.0"
-
-
-def _browser_or_skip() -> tuple[str, str]:
-    chromium = os.environ.get("CHROMIUM", "/usr/bin/chromium")
-    node = shutil.which("node")
-    missing = [what for what, ok in (("chromium at " + chromium, os.access(chromium, os.X_OK)),
-                                     ("node on PATH", node is not None),
-                                     ("tests/browser/node_modules/playwright-core",
-                                      (HERE / "node_modules" / "playwright-core").is_dir())) if not ok]
-    if missing:
-        reason = f"browser test needs {', '.join(missing)}; run scripts/ensure_browser.sh"
-        if os.environ.get("CI", "").lower() in ("1", "true", "yes"):
-            pytest.fail(reason)
-        pytest.skip(reason)
-    assert node is not None
-    return chromium, node
-
-
-async def _event(driver: asyncio.subprocess.Process, want: str, timeout_s: float = 30) -> dict[str, Any]:
-    assert driver.stdout is not None
-    line = await asyncio.wait_for(driver.stdout.readline(), timeout_s)
-    assert line, f"the browser driver exited (rc {await driver.wait()}) before {want!r}"
-    msg: dict[str, Any] = json.loads(line)
-    assert msg["event"] == want, msg
-    return msg
 
 
 @contextlib.asynccontextmanager
@@ -100,10 +75,7 @@ async def _models_when(port: int, done: Any, timeout_s: float = 30) -> dict[str,
 
 @pytest.fixture
 def artifacts() -> Path:
-    """Where screenshots go: $LINGUA_TEST_ARTIFACTS or test-artifacts/ at the repository root."""
-    path = Path(os.environ.get("LINGUA_TEST_ARTIFACTS", ROOT / "test-artifacts")).resolve()
-    path.mkdir(parents=True, exist_ok=True)
-    return path
+    return artifacts_dir()
 
 
 def _sizes(folder: Path, *names: str) -> list[int]:
@@ -188,7 +160,7 @@ def test_control_server_without_model_management() -> None:
 @pytest.mark.models
 @pytest.mark.slow
 async def test_dashboard_shows_the_node_pairs_a_client_and_lists_its_job(pipeline, artifacts: Path) -> None:
-    chromium, node = _browser_or_skip()
+    chromium, node = browser()
     audio = wav_audio(speech_wav(pipeline, SENTENCE))
     async with running_scheduler() as sched:
         address = f"127.0.0.1:{sched.port}"
@@ -201,7 +173,7 @@ async def test_dashboard_shows_the_node_pairs_a_client_and_lists_its_job(pipelin
                     env={**os.environ, "CHROMIUM": chromium}, stdin=asyncio.subprocess.PIPE,
                     stdout=asyncio.subprocess.PIPE, stderr=driver_log)
             try:
-                ready = await _event(driver, "ready")
+                ready = await driver_event(driver, timeout_s=30, want="ready")
                 assert ready["node_id"] == agent.node_id and agent.node_id
                 assert ready["state"] == "ready" and ready["connection"] == "connected"
                 assert ready["scheduler"] == address and "dash-test" in ready["node_name"]
@@ -209,7 +181,7 @@ async def test_dashboard_shows_the_node_pairs_a_client_and_lists_its_job(pipelin
                 assert set(ready["modules"]) == {s.name for s in pipeline.modules.status()} != set()
                 assert "not configured" in ready["models_status"] and ready["engines"] >= 4
 
-                paired = await _event(driver, "pairing")
+                paired = await driver_event(driver, timeout_s=30, want="pairing")
                 assert re.fullmatch(r"\d{6}", paired["code"]), paired
                 for countdown in (paired["countdown1"], paired["countdown2"]):
                     assert re.fullmatch(r"expires in [45]:\d\d", countdown), paired
@@ -230,7 +202,7 @@ async def test_dashboard_shows_the_node_pairs_a_client_and_lists_its_job(pipelin
                 driver.stdin.write(json.dumps({"job_id": result.job_id}).encode() + b"\n")
                 await driver.stdin.drain()
                 driver.stdin.close()
-                done = await _event(driver, "done")
+                done = await driver_event(driver, timeout_s=30, want="done")
                 assert await asyncio.wait_for(driver.wait(), 10) == 0
             finally:
                 if driver.returncode is None:
@@ -251,7 +223,7 @@ async def test_dashboard_shows_the_node_pairs_a_client_and_lists_its_job(pipelin
 
 @pytest.mark.slow
 async def test_models_panel_installs_and_removes(tmp_path: Path, artifacts: Path) -> None:
-    chromium, node = _browser_or_skip()
+    chromium, node = browser()
     async with managed_models(tmp_path) as manager:
         server = ControlServer(ModuleManager(enabled=[]), 0, models=manager)
         server.start()

@@ -15,23 +15,18 @@ import io
 import json
 import os
 import wave
-from collections.abc import AsyncIterator
 from pathlib import Path
-from typing import Any
 
 import grpc
 import httpx
 import pytest
 
-from gateway.access import Access
-from gateway.config import GatewaySettings
-from gateway.server import GatewayServer
 from lingua.v1 import session_pb2, session_pb2_grpc
 from lingua_common.audio import encode_wav
 from node_svc.pipeline import Pipeline
-from tests.helpers.gateway import gateway_env, new_tenant
+from tests.helpers.gateway import gateway_env, new_tenant, running_gateway
 from tests.helpers.mesh import running_node, running_scheduler, speech_wav
-from tests.helpers.node_tools import BROWSER_TESTS, artifacts_dir, browser
+from tests.helpers.node_tools import BROWSER_TESTS, artifacts_dir, browser, driver_event
 from tests.helpers.phrasebook import SPEECH_SENTENCES, phrasebook
 from tests.helpers.wer import word_error_rate
 
@@ -128,28 +123,6 @@ async def test_web_client_translates_what_the_microphone_hears(pipeline: Pipelin
     assert min((artifacts / name).stat().st_size for name in ("web-client.png", "web-client-translated.png")) > 10_000
 
 
-@contextlib.asynccontextmanager
-async def _gateway(scheduler: str, data_dir: Path, http_port: int = 0) -> AsyncIterator[GatewayServer]:
-    """A gateway whose tenants live in `data_dir`, so a restarted one still knows the same API keys."""
-    settings = GatewaySettings(host="127.0.0.1", http_port=http_port, grpc_port=0, data_dir=str(data_dir),
-                               scheduler=scheduler, key_cache_ttl_s=0.0, grace_s=1.0)
-    server = GatewayServer(settings, await Access.from_settings(settings))
-    await server.start()
-    try:
-        yield server
-    finally:
-        await server.stop()
-
-
-async def _event(driver: asyncio.subprocess.Process, want: str, timeout_s: float = 60) -> dict[str, Any]:
-    assert driver.stdout is not None
-    line = await asyncio.wait_for(driver.stdout.readline(), timeout_s)
-    assert line, f"the browser driver exited (rc {await driver.wait()}) before {want!r}"
-    msg: dict[str, Any] = json.loads(line)
-    assert msg["event"] == want, msg
-    return msg
-
-
 @pytest.mark.slow
 async def test_web_client_reconnects_and_renews_its_session(tmp_path: Path) -> None:
     """The gateway goes away under a connected page: the page says it is reconnecting, retries with backoff
@@ -160,7 +133,7 @@ async def test_web_client_reconnects_and_renews_its_session(tmp_path: Path) -> N
     (tmp_path / "silence.wav").write_bytes(encode_wav(b"\0\0" * 16_000, 16_000))  # a quiet room
     async with running_scheduler() as sched, contextlib.AsyncExitStack() as first:
         address = f"127.0.0.1:{sched.port}"
-        gateway = await first.enter_async_context(_gateway(address, tmp_path / "gateway"))
+        gateway = await first.enter_async_context(running_gateway(address, tmp_path / "gateway", max_ws_frame_kb=1024))
         key = (await asyncio.to_thread(new_tenant, gateway.access.store)).key
         port = gateway.http_port
         await _check_served(f"http://127.0.0.1:{port}")
@@ -169,17 +142,17 @@ async def test_web_client_reconnects_and_renews_its_session(tmp_path: Path) -> N
             str(tmp_path / "silence.wav"), key, cwd=BROWSER_TESTS, env={**os.environ, "CHROMIUM": chromium},
             stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.DEVNULL)
         try:
-            ready = await _event(driver, "ready")
+            ready = await driver_event(driver, "ready")
             session = ready["session"].removeprefix("Session ")
             await first.aclose()  # the gateway goes away
-            reconnecting = await _event(driver, "reconnecting")
-            async with _gateway(address, tmp_path / "gateway", http_port=port):
-                resumed = await _event(driver, "resumed")
+            reconnecting = await driver_event(driver, "reconnecting")
+            async with running_gateway(address, tmp_path / "gateway", http_port=port, max_ws_frame_kb=1024):
+                resumed = await driver_event(driver, "resumed")
                 async with grpc.aio.insecure_channel(address) as channel:  # the session ends at the scheduler
                     await session_pb2_grpc.SessionServiceStub(channel).CloseSession(
                         session_pb2.CloseSessionRequest(session_id=session, reason="test"))
-                renewed = await _event(driver, "renewed")
-                done = await _event(driver, "done")
+                renewed = await driver_event(driver, "renewed")
+                done = await driver_event(driver, "done")
             assert await asyncio.wait_for(driver.wait(), 10) == 0
         finally:
             if driver.returncode is None:

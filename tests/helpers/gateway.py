@@ -8,6 +8,7 @@ import itertools
 import tempfile
 from collections.abc import AsyncIterator
 from dataclasses import dataclass, field
+from pathlib import Path
 
 from gateway.access import Access
 from gateway.config import GatewaySettings
@@ -78,11 +79,14 @@ class GatewayEnv:
 
 
 @contextlib.asynccontextmanager
-async def running_gateway(scheduler: str, **overrides: object) -> AsyncIterator[GatewayServer]:
+async def running_gateway(scheduler: str, data_dir: Path | None = None,
+                          **overrides: object) -> AsyncIterator[GatewayServer]:
+    """A gateway on ephemeral ports; its tenants live in `data_dir` (a restarted one knows the same keys) or
+    in a temporary directory."""
     with tempfile.TemporaryDirectory() as tmp:
         # key_cache_ttl_s=0: a revocation counts at once (in production it takes up to a second).
-        settings = GatewaySettings(host="127.0.0.1", http_port=0, grpc_port=0, data_dir=tmp, scheduler=scheduler,
-                                   key_cache_ttl_s=0.0, max_ws_frame_kb=64, grace_s=1.0)
+        settings = GatewaySettings(host="127.0.0.1", http_port=0, grpc_port=0, data_dir=str(data_dir or tmp),
+                                   scheduler=scheduler, key_cache_ttl_s=0.0, max_ws_frame_kb=64, grace_s=1.0)
         for key, value in overrides.items():
             setattr(settings, key, value)
         server = GatewayServer(settings, await Access.from_settings(settings))

@@ -6,9 +6,12 @@ scripts/ensure_browser.sh and `make web`).
 
 from __future__ import annotations
 
+import asyncio
+import json
 import os
 import shutil
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -55,3 +58,13 @@ def artifacts_dir() -> Path:
     path = Path(os.environ.get("LINGUA_TEST_ARTIFACTS", ROOT / "test-artifacts")).resolve()
     path.mkdir(parents=True, exist_ok=True)
     return path
+
+
+async def driver_event(driver: asyncio.subprocess.Process, want: str, timeout_s: float = 60) -> dict[str, Any]:
+    """The next JSON line a browser driver script printed; it must be the event `want`."""
+    assert driver.stdout is not None
+    line = await asyncio.wait_for(driver.stdout.readline(), timeout_s)
+    assert line, f"the browser driver exited (rc {await driver.wait()}) before {want!r}"
+    msg: dict[str, Any] = json.loads(line)
+    assert msg["event"] == want, msg
+    return msg
