@@ -12,11 +12,9 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import os
-import random
 import re
 import secrets
 import signal
-import socket
 import sys
 import time
 from collections.abc import AsyncIterator
@@ -34,6 +32,7 @@ from node_svc.agent import NodeAgent
 from node_svc.config import NodeSettings
 from tests.helpers.chaos_node import StandInPipeline
 from tests.helpers.mesh import outcome_index, running_scheduler
+from tests.helpers.ports import free_port_block
 from tests.service.test_chaos import _overlaps
 
 REDIS = "redis://127.0.0.1:6379/0"
@@ -293,26 +292,12 @@ async def test_a_scheduler_stopped_with_sigterm_hands_over_without_losing_anythi
         await asyncio.sleep(0.3)
 
 
-def _free_ports(count: int) -> int:
-    """A base port with `count` free ports from it."""
-    for _ in range(50):
-        base = random.randrange(20_000, 40_000)
-        with contextlib.ExitStack() as stack:
-            try:
-                for port in range(base, base + count):
-                    stack.enter_context(socket.create_server(("127.0.0.1", port)))
-            except OSError:
-                continue
-        return base
-    raise AssertionError("no free ports")
-
-
 async def test_lingua_up_schedulers_form_one_cluster(tmp_path: Path) -> None:
     """The processes `lingua up --schedulers 2 --redis …` would start see each other's nodes."""
     prefix = f"lingua-test-{secrets.token_hex(4)}"
     base = dict(os.environ, LINGUA_SCHEDULER_HOST="127.0.0.1", LINGUA_SCHEDULER_STATE_PREFIX=prefix,
                 LINGUA_SCHEDULER_CLUSTER_HEARTBEAT_MS="200", LINGUA_SCHEDULER_READY_AFTER_HEARTBEATS="0")
-    planned = scheduler_processes(base, 0, -1, 2, REDIS, base_port=_free_ports(2))
+    planned = scheduler_processes(base, 0, -1, 2, REDIS, base_port=free_port_block(2))
     procs = []
     try:
         for i, sched in enumerate(planned):
