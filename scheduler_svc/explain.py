@@ -4,9 +4,10 @@ also the dry run of level 1 (which pools, in which order, and what each would gi
 from __future__ import annotations
 
 from lingua.v1 import admin_pb2
-from scheduler_svc.mesh import Mesh, Need, features_mask
+from scheduler_svc.mesh import Mesh, features_mask
 from scheduler_svc.pools import PooledIndex
 from scheduler_svc.scoring import rank, score_terms
+from scheduler_svc.selection import Need
 
 
 def explain(mesh: Mesh, request: admin_pb2.ExplainDispatchRequest) -> admin_pb2.ExplainDispatchResponse:
@@ -15,11 +16,11 @@ def explain(mesh: Mesh, request: admin_pb2.ExplainDispatchRequest) -> admin_pb2.
                 avoid=mesh.avoidance.avoided(request.src_lang, request.tgt_lang), route=request.tenant_id)
     weights, strategy = mesh.settings.weights, mesh.settings.strategy
     # The same selection a real job would get (round_robin advances its rotation; power_of_two samples).
-    chosen, _passed_over = mesh.select(need)
+    chosen, _passed_over = mesh.selector.select(need)
     response = admin_pb2.ExplainDispatchResponse(strategy=strategy, chosen_node_id=chosen.node_id if chosen else "")
     candidates = []
     for node in sorted(mesh.registry.nodes.values(), key=lambda n: n.node_id):
-        reasons = mesh.eligible(node, need)
+        reasons = mesh.selector.eligible(node, need)
         if reasons:
             response.excluded.add(node_id=node.node_id, reasons=reasons)
             continue

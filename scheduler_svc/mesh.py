@@ -29,7 +29,7 @@ from scheduler_svc.installs import InstallRequests, InstallWatch
 from scheduler_svc.pairing import LocalPairing, PairingCodes, PairingStore, code_message, unix_ms
 from scheduler_svc.pools import PooledIndex
 from scheduler_svc.registry import NodeCaps, NodeRecord, NodeRegistry, NodeState, Usage
-from scheduler_svc.scoring import rank
+from scheduler_svc.selection import Need, NodeSelector
 from scheduler_svc.sessions import Job, JobState, Session
 from scheduler_svc.streaming import ChunkAssembler, GroupContext
 from scheduler_svc.validation import audio_seconds, check_language
@@ -116,28 +116,6 @@ class LocalHooks:
         pass
 
 
-@dataclass
-class Need:
-    """What a job (or a hypothetical one) requires of a node."""
-
-    src: str
-    tgt: str
-    features_mask: int = 0
-    dialect: str = ""
-    tried: frozenset[str] = frozenset()
-    paired_node_id: str = ""
-    require_paired: bool = False
-    two_way: bool = False
-    # Nodes that recently said MODEL_NOT_AVAILABLE for this pair.
-    avoid: frozenset[str] = frozenset()
-    # Routing key for pools (the tenant, else the session).
-    route: str = ""
-
-    @property
-    def excluded(self) -> frozenset[str]:
-        return self.tried | self.avoid
-
-
 class Mesh:
     def __init__(self, settings: SchedulerSettings) -> None:
         self.settings = settings
@@ -148,6 +126,7 @@ class Mesh:
                                      settings.strategy, settings.weights)
         self.trackers: dict[str, health.HealthTracker] = {}
         self.avoidance = ModelAvoidance(settings.model_unavailable_hold_s)
+        self.selector = NodeSelector(self.registry, self.index, self.avoidance, settings)
         self.installs = InstallRequests()
         self.pairing = PairingCodes(settings.pairing_ttl_s, settings.pairing_max_failures,
                                     settings.pairing_failure_window_s)
@@ -612,67 +591,8 @@ class Mesh:
         return Need(job.src_lang, job.tgt_lang, job.features_mask, job.dialect, frozenset(job.tried),
                     s.paired_node_id, s.require_paired_node, s.two_way, avoid, s.tenant_id or s.session_id)
 
-    def eligible(self, node: NodeRecord, need: Need, slot: bool = True) -> list[str]:
-        """Why `node` cannot take a job with `need` (empty: it can). slot=False ignores a full node."""
-        reasons = []
-        if not node.accept_public_jobs and node.node_id != need.paired_node_id:
-            reasons.append("private: takes only jobs of sessions paired with it (accept_public_jobs false)")
-        if node.state is not NodeState.READY:
-            reasons.append(f"state {node.state.value}" + (f" ({node.state_reason})" if node.state_reason else ""))
-        if slot and node.free_slots <= 0:
-            reasons.append(f"no free slot ({node.busy_slots}/{node.max_jobs} jobs reserved)")
-        reasons += node.caps.missing_for(need.src, need.tgt)
-        if need.two_way:
-            reasons += [f"two-way: {r}" for r in node.caps.missing_for(need.tgt, need.src)]
-        lacking = node.caps.missing_features(need.features_mask)
-        if lacking:
-            reasons.append(f"lacks feature(s) {', '.join(lacking)}")
-        if slot and node.node_id in need.tried:
-            reasons.append("already tried for this job")
-        if node.node_id in need.avoid:
-            left = max(self.avoidance.remaining_s(node.node_id, need.src, need.tgt),
-                       self.avoidance.remaining_s(node.node_id, need.tgt, need.src))
-            reasons.append(f"said MODEL_NOT_AVAILABLE for {need.src}->{need.tgt}; avoided for {left:.0f} s more")
-        return reasons
-
-    def paired_usable(self, need: Need) -> NodeRecord | None:
-        """The session's paired node if it is ready and capable (busy or not), else None."""
-        paired = self.registry.get(need.paired_node_id) if need.paired_node_id else None
-        if paired is None or self.eligible(paired, need, slot=False):
-            return None
-        return paired
-
-    def select(self, need: Need) -> tuple[NodeRecord | None, bool]:
-        """The node for `need` (None: wait or fail), and whether the session's paired node was passed over.
-
-        While the paired node is ready and capable, the session's jobs go to it, waiting for a free slot
-        when it is busy; when it is not, they fall back to the pool unless the client required it.
-        """
-        if need.paired_node_id:
-            paired = self.paired_usable(need)
-            if paired is not None and paired.node_id not in need.excluded:
-                return (paired if paired.free_slots > 0 else None), False
-            if need.require_paired:
-                return None, True
-            return self._pool(need), True
-        return self._pool(need), False
-
-    def _two_way_capable(self, need: Need) -> set[str]:
-        return set(self.index.capable_ids(need.src, need.tgt, need.features_mask)) & set(
-            self.index.capable_ids(need.tgt, need.src, need.features_mask))
-
-    def _pool(self, need: Need) -> NodeRecord | None:
-        if not need.two_way:
-            return self.index.select(need.src, need.tgt, need.features_mask, need.dialect, need.excluded, need.route)
-        # Both directions needed: intersect the two capability groups (two-way sessions are few).
-        both = self._two_way_capable(need)
-        nodes = [n for n in (self.registry.get(i) for i in sorted(both))
-                 if n is not None and not self.eligible(n, need)]
-        return max(nodes, key=lambda n: rank(n, need.tgt, self.settings.strategy, self.settings.weights),
-                   default=None)
-
     def _dispatch(self, job: Job) -> None:
-        node, passed_over = self.select(self.need_of(job))
+        node, passed_over = self.selector.select(self.need_of(job))
         self._tell_paired_status(job.session, passed_over)
         if node is None:
             self._no_node(job)
@@ -723,10 +643,10 @@ class Mesh:
     def _no_node(self, job: Job) -> None:
         """No eligible node right now: wait for a slot if some node could run it, else fail."""
         need = self.need_of(job)
-        paired = self.paired_usable(need)
+        paired = self.selector.paired_usable(need)
         waiting_for_paired = (paired is not None and paired.node_id not in need.excluded) or (
             need.require_paired and self.registry.get(need.paired_node_id) is not None)
-        if need.two_way and not waiting_for_paired and not self._two_way_capable(need):
+        if need.two_way and not waiting_for_paired and not self.selector.two_way_capable(need):
             self._fail(job, common_pb2.UNSUPPORTED_LANGUAGE,
                        f"two-way {need.src}<->{need.tgt} needs a node that translates speech in both directions; "
                        "no connected node does")
@@ -775,7 +695,7 @@ class Mesh:
             job = self.waiting.popleft()
             if job.job_id not in self.jobs or job.queued_at is None:
                 continue
-            node, _passed = self.select(self.need_of(job))
+            node, _passed = self.selector.select(self.need_of(job))
             if node is None:
                 self.waiting.append(job)
                 continue

@@ -11,8 +11,9 @@ from lingua_common.errors import LinguaError
 from lingua_common.features import mask_of
 from scheduler_svc.config import SchedulerSettings
 from scheduler_svc.explain import explain
-from scheduler_svc.mesh import Mesh, Need, NodeLink
+from scheduler_svc.mesh import Mesh, NodeLink
 from scheduler_svc.registry import NodeState
+from scheduler_svc.selection import Need
 from scheduler_svc.sessions import Session
 
 PCM = common_pb2.Audio(data=bytes(16000), encoding=common_pb2.PCM16, sample_rate_hz=16000)
@@ -375,11 +376,11 @@ def test_every_exclusion_reason_is_named() -> None:
     need = Need(src="de", tgt="es", features_mask=mask_of(["voice_cloning"]), tried=frozenset({"n"}))
     node.reserved.add(("busy", 1))
     mesh.registry.set_state(node, NodeState.DRAINING, "maintenance")
-    reasons = mesh.eligible(node, need)
+    reasons = mesh.selector.eligible(node, need)
     assert reasons == ["state draining (maintenance)", "no free slot (1/1 jobs reserved)", "no ASR for 'de'",
                        "no MT for de->es", "no TTS for 'es'", "lacks feature(s) voice_cloning",
                        "already tried for this job"]
     two_way = Need(src="en", tgt="fr", two_way=True)
     mesh.registry.set_state(node, NodeState.READY, "")
     node.reserved.clear()
-    assert mesh.eligible(node, two_way) == ["two-way: no ASR for 'fr'", "two-way: no MT for fr->en"]
+    assert mesh.selector.eligible(node, two_way) == ["two-way: no ASR for 'fr'", "two-way: no MT for fr->en"]
