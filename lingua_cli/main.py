@@ -5,18 +5,18 @@ from __future__ import annotations
 import argparse
 import asyncio
 import json
+import os
 import sys
 from pathlib import Path
 
-import grpc
 from google.protobuf import json_format
 
 from lingua_common.audio import encode_wav
-from lingua_common.errors import code_name, error_from_rpc
 from lingua_common.logs import setup_logging
 from lingua_common.settings import load_settings
 
 DEFAULT_SCHEDULER = "127.0.0.1:50051"
+DEFAULT_GATEWAY_GRPC = "127.0.0.1:50053"
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -40,7 +40,12 @@ def _parser() -> argparse.ArgumentParser:
     tr.add_argument("--out", type=Path, help="write the translated speech to this WAV file")
     tr.add_argument("--json", action="store_true", help="print one JSON object (TranslationResult field names)")
     tr.add_argument("--rate", type=int, default=16000, help="sample rate of a .pcm/.raw file")
-    tr.add_argument("--scheduler", default=DEFAULT_SCHEDULER)
+    tr.add_argument("--scheduler", default=DEFAULT_SCHEDULER,
+                    help=f"SessionService address: a scheduler (default {DEFAULT_SCHEDULER}), or the gateway's "
+                         f"public gRPC ({DEFAULT_GATEWAY_GRPC}) with --api-key")
+    tr.add_argument("--api-key", default=None,
+                    help="API key sent as `authorization: Bearer <key>` (needed by the gateway; "
+                         "default: $LINGUA_API_KEY)")
 
     nodes = sub.add_parser("nodes", help="list the scheduler's nodes")
     nodes.add_argument("--scheduler", default=DEFAULT_SCHEDULER)
@@ -189,20 +194,19 @@ def main(argv: list[str] | None = None) -> None:
 
 
 def _translate(args: argparse.Namespace) -> int:
-    from lingua_cli.client import SchedulerClient, audio_from_file, features_from_names
+    from lingua_cli.client import ClientError, SchedulerClient, audio_from_file, features
 
     try:
         audio = audio_from_file(args.file, args.rate)
-        features = features_from_names([f for f in args.features.split(",") if f])
+        wanted = features(*[f for f in args.features.split(",") if f])
     except (OSError, ValueError) as exc:
         print(f"lingua translate: {exc}", file=sys.stderr)
         return 2
-    client = SchedulerClient(args.scheduler)
+    client = SchedulerClient(args.scheduler, args.api_key or os.environ.get("LINGUA_API_KEY") or None)
     try:
-        result = client.translate(audio, args.src, args.tgt, features)
-    except grpc.RpcError as exc:
-        err = error_from_rpc(exc)
-        print(f"lingua translate: {code_name(err.code)}: {err.message}", file=sys.stderr)
+        result = client.translate(audio, args.src, args.tgt, wanted)
+    except ClientError as exc:
+        print(f"lingua translate: {exc.code}: {exc.message}", file=sys.stderr)
         return 1
     finally:
         client.close()
@@ -232,13 +236,13 @@ def _translate(args: argparse.Namespace) -> int:
 
 def _nodes(args: argparse.Namespace) -> int:
     from lingua.v1 import node_pb2
-    from lingua_cli.client import SchedulerClient
+    from lingua_cli.client import ClientError, SchedulerClient
 
     client = SchedulerClient(args.scheduler, timeout_s=10)
     try:
         nodes = client.list_nodes()
-    except grpc.RpcError as exc:
-        print(f"lingua nodes: {error_from_rpc(exc).message}", file=sys.stderr)
+    except ClientError as exc:
+        print(f"lingua nodes: {exc.message}", file=sys.stderr)
         return 1
     finally:
         client.close()

@@ -1,1 +1,2 @@
-"""Code generated from protos/ by `make proto`. Do not edit."""
+"""The Lingua SDK: lingua.v1 is generated from protos/ by `make proto` (do not edit it); lingua.client is
+hand-written."""
