@@ -24,15 +24,16 @@ from dataclasses import dataclass
 from typing import Any
 
 from starlette.routing import WebSocketRoute
-from starlette.websockets import WebSocket, WebSocketDisconnect
+from starlette.websockets import WebSocket
 
 from gateway import metrics
 from gateway.access import Principal
 from gateway.config import GatewaySettings
 from gateway.frontdoor import Conversation, FrontDoor
 from gateway.http_errors import bearer_token, error_response
+from gateway.relay import CLIENT_GONE, relay
 from lingua.v1 import common_pb2, session_pb2
-from lingua_common.errors import LinguaError, code_name, make_error
+from lingua_common.errors import LinguaError, code_name
 from wirecompat import session_frames as frames
 from wirecompat import wire
 from wirecompat.wire import Frame
@@ -41,8 +42,6 @@ log = logging.getLogger(__name__)
 
 DOOR = "legacy_ws"
 KEY_SOURCES = ("header", "query", "first_frame")
-# Sending to a client that already left.
-_GONE = (WebSocketDisconnect, RuntimeError, OSError)
 
 
 @dataclass(frozen=True)
@@ -160,7 +159,7 @@ class LegacySession:
                     await self.handle(frames.parse(frame))
                 except LinguaError as exc:
                     await self.send_error(exc)
-        except _GONE:
+        except CLIENT_GONE:
             return
         finally:
             await self.end()
@@ -193,7 +192,7 @@ class LegacySession:
 
     async def _refuse(self, exc: LinguaError) -> None:
         metrics.REQUESTS.labels(DOOR, code_name(exc.code)).inc()
-        with contextlib.suppress(*_GONE):
+        with contextlib.suppress(*CLIENT_GONE):
             await self.send_error(exc)
             await self.ws.close(code=1008, reason=exc.message[:120])
 
@@ -249,20 +248,7 @@ class LegacySession:
     # ---- scheduler → client ---------------------------------------------------------------------------
 
     async def forward(self, conversation: Conversation) -> None:
-        closed = False
-        try:
-            while (msg := await conversation.receive()) is not None:
-                closed = closed or msg.HasField("closed")
-                frame = await self.frame(msg)
-                if frame is not None:
-                    await self.send(frame)
-            if not closed:
-                await self.send(wire.error_frame(make_error(
-                    common_pb2.SESSION_CLOSED, "the scheduler ended this session; send session_init to start again")))
-        except LinguaError as exc:
-            with contextlib.suppress(*_GONE):
-                await self.send_error(exc)
-        except _GONE:
+        if not await relay(conversation, self.frame, self.send, wire.error_frame, "send session_init to start again"):
             return  # the client left mid-send: run() ends the session
         if self.conversation is conversation:
             self.conversation = None

@@ -21,6 +21,7 @@ from gateway import metrics
 from gateway.access import Principal
 from gateway.frontdoor import Conversation, FrontDoor
 from gateway.http_errors import bearer_token, error_response
+from gateway.relay import relay
 from gateway.ws_frames import AudioData, Command, EndUtterance, Start, Stop, error_frame, parse_text, server_frame
 from lingua.v1 import common_pb2, session_pb2
 from lingua_common.errors import LinguaError, code_name, make_error
@@ -128,20 +129,11 @@ class StreamHandler:
 
     async def forward(self, conversation: Conversation) -> None:
         """Scheduler → client, until the session ends; then the connection is ready for a new `start`."""
-        closed = False
-        try:
-            while (msg := await conversation.receive()) is not None:
-                closed = closed or msg.HasField("closed")
-                frame = server_frame(msg)
-                if frame is not None:
-                    await self.send(frame)
-            if not closed:
-                await self.send_error(common_pb2.SESSION_CLOSED,
-                                      "the scheduler ended this session; send `start` to open a new one")
-        except LinguaError as exc:
-            with contextlib.suppress(WebSocketDisconnect, RuntimeError, OSError):
-                await self.send(error_frame(exc.to_proto()))
-        except (WebSocketDisconnect, RuntimeError, OSError):
+
+        async def frame_of(msg: session_pb2.ServerMessage) -> dict[str, Any] | None:
+            return server_frame(msg)
+
+        if not await relay(conversation, frame_of, self.send, error_frame, "send `start` to open a new one"):
             return  # the client went away mid-send: run() ends the session as dropped
         # Cancellation (the client left) skips this: end() finishes the session as dropped instead.
         if self.conversation is conversation:
