@@ -166,6 +166,8 @@ def run_up(port: int, metrics_port: int, config: str | None, schedulers: int = 1
         if not _wait_for_http(f"http://127.0.0.1:{gateway_http}/healthz", procs):
             print("lingua up: the gateway did not come up; see the log above", file=sys.stderr)
             return 1
+        gateway_flag = _flag("--gateway", f"127.0.0.1:{gateway_grpc}", "127.0.0.1:50053")
+        scheduler_flag = _flag("--scheduler", address, "127.0.0.1:50051")
         print(f"""
 Lingua mesh is up.
   scheduler gRPC   {', '.join(s.address for s in scheds)}   (grpcurl -plaintext {address} list){_shared(redis)}
@@ -174,11 +176,11 @@ Lingua mesh is up.
   web client       http://127.0.0.1:{gateway_http}/
   gateway          REST/WebSocket/grpc-web http://127.0.0.1:{gateway_http}, public gRPC 127.0.0.1:{gateway_grpc}
   API key          {dev_key}   (tenant "dev"; shown once, only its hash is stored)
-  tenants          LINGUA_GATEWAY_ADMIN_TOKEN={env['LINGUA_GATEWAY_ADMIN_TOKEN']} lingua tenant list
+  tenants          LINGUA_GATEWAY_ADMIN_TOKEN={env['LINGUA_GATEWAY_ADMIN_TOKEN']} lingua tenant list{gateway_flag}
   original apps    ws://127.0.0.1:{gateway_http}/ws/session?api_key=…, nodes ws://127.0.0.1:{compat_port}/ws/node
   metrics          http://127.0.0.1:{scheds[0].env['LINGUA_SCHEDULER_METRICS_PORT']}/metrics
-  nodes            lingua nodes
-  try              lingua translate some.wav --to fr --out translated.wav
+  nodes            lingua nodes{scheduler_flag}
+  try              lingua translate some.wav --to fr --out translated.wav{scheduler_flag}
                    curl -H "Authorization: Bearer {dev_key}" -F audio=@some.wav -F src_lang=en -F tgt_lang=fr \\
                         http://127.0.0.1:{gateway_http}/v1/speech/translate
 Press Ctrl-C to stop.""", flush=True)
@@ -196,6 +198,11 @@ Press Ctrl-C to stop.""", flush=True)
                 p.wait(timeout=40)
             except subprocess.TimeoutExpired:
                 p.kill()
+
+
+def _flag(name: str, value: str, default: str) -> str:
+    """` --name value` for a command shown to the user, when the value is not the command's default."""
+    return "" if value == default else f" {name} {value}"
 
 
 def _schedulers_text(scheds: list[SchedulerProcess]) -> str:
