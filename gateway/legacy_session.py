@@ -31,7 +31,7 @@ from gateway.access import Principal
 from gateway.config import GatewaySettings
 from gateway.frontdoor import Conversation, FrontDoor
 from gateway.http_errors import bearer_token, error_response
-from gateway.relay import CLIENT_GONE, relay
+from gateway.relay import CLIENT_GONE, RelayedSession
 from lingua.v1 import common_pb2, session_pb2
 from lingua_common.errors import LinguaError, code_name
 from wirecompat import session_frames as frames
@@ -113,16 +113,18 @@ async def _anonymous(door: FrontDoor, tenant_id: str) -> Principal:
     return who
 
 
-class LegacySession:
+class LegacySession(RelayedSession):
     """One `/ws/session` connection: at most one session at a time, each on its own upstream stream."""
 
+    DOOR = DOOR
+    ENDED_HINT = "send session_init to start again"
+
     def __init__(self, websocket: WebSocket, door: FrontDoor, who: Principal | None, options: LegacyOptions) -> None:
+        super().__init__()
         self.ws = websocket
         self.door = door
         self.who = who
         self.options = options
-        self.conversation: Conversation | None = None
-        self.pump: asyncio.Task[None] | None = None
         self.trace_id = ""
         # asr_partial is a later addition: sent only to clients that asked (enable_streaming_asr) or that
         # stream audio_chunk (the web client, whose subtitles need it). Early clients would choke on it.
@@ -162,7 +164,7 @@ class LegacySession:
         except CLIENT_GONE:
             return
         finally:
-            await self.end()
+            await self.end(closed=True)  # like the original, the session goes with the socket
 
     def _decode(self, message: Mapping[str, Any]) -> Frame:
         text = message.get("text")
@@ -217,7 +219,7 @@ class LegacySession:
         elif isinstance(command, frames.CloseIn):
             conversation = self._session(command.session_id)
             await conversation.stop(command.reason)
-            await self._wait_pump()  # session_close_ack comes from the pump, after the last results
+            await self.wait_pump()  # session_close_ack comes from the pump, after the last results
         else:
             log.debug("ignored %s from a /ws/session client", command.kind)
 
@@ -239,23 +241,15 @@ class LegacySession:
         if opened.HasField("error"):  # e.g. INVALID_PAIRING_CODE: said, not silently ignored (§15.1)
             await self.send(wire.error_frame(opened.error))
             return
-        self.conversation, self.trace_id = conversation, init.trace_id or conversation.session_id
+        self.trace_id = init.trace_id or conversation.session_id
         self.partials = init.partials
-        metrics.SESSIONS.labels(DOOR).inc()
+        self.hold(conversation)
         await self.send(frames.init_ack(opened.opened, self.trace_id))
-        self.pump = asyncio.create_task(self.forward(conversation))
+        self.start_relay()
 
     # ---- scheduler → client ---------------------------------------------------------------------------
 
-    async def forward(self, conversation: Conversation) -> None:
-        if not await relay(conversation, self.frame, self.send, wire.error_frame, "send session_init to start again"):
-            return  # the client left mid-send: run() ends the session
-        if self.conversation is conversation:
-            self.conversation = None
-            metrics.SESSIONS.labels(DOOR).dec()
-        await conversation.finish(closed=True)
-
-    async def frame(self, msg: session_pb2.ServerMessage) -> Frame | None:
+    async def frame_of(self, msg: session_pb2.ServerMessage) -> Frame | None:
         kind = msg.WhichOneof("kind")
         if kind == "result":
             tts = await asyncio.to_thread(frames.tts_pcm16, msg.result.tts_audio)
@@ -271,19 +265,5 @@ class LegacySession:
             return frames.close_ack(msg.closed.session_id)
         return None  # events and streamed TTS chunks have no equivalent in the original
 
-    async def _wait_pump(self, timeout_s: float = 30.0) -> None:
-        if self.pump is not None:
-            with contextlib.suppress(TimeoutError):
-                await asyncio.wait_for(asyncio.shield(self.pump), timeout_s)
-
-    async def end(self) -> None:
-        """The socket closed: like the original, the session goes with it (there is no resume here)."""
-        conversation, pump = self.conversation, self.pump
-        self.conversation = self.pump = None
-        if pump is not None and not pump.done():
-            pump.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await pump
-        if conversation is not None:
-            metrics.SESSIONS.labels(DOOR).dec()
-            await conversation.finish(closed=True)
+    def error_frame(self, error: common_pb2.Error) -> Frame:
+        return wire.error_frame(error)

@@ -10,7 +10,6 @@ connection carries on.
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import logging
 from collections.abc import Mapping
 from typing import Any
@@ -19,9 +18,9 @@ from starlette.websockets import WebSocket, WebSocketDisconnect
 
 from gateway import metrics
 from gateway.access import Principal
-from gateway.frontdoor import Conversation, FrontDoor
+from gateway.frontdoor import FrontDoor
 from gateway.http_errors import bearer_token, error_response
-from gateway.relay import relay
+from gateway.relay import RelayedSession
 from gateway.ws_frames import AudioData, Command, EndUtterance, Start, Stop, error_frame, parse_text, server_frame
 from lingua.v1 import common_pb2, session_pb2
 from lingua_common.errors import LinguaError, code_name, make_error
@@ -44,14 +43,16 @@ async def stream_endpoint(websocket: WebSocket, door: FrontDoor, max_frame_bytes
     await StreamHandler(websocket, door, who, max_frame_bytes).run()
 
 
-class StreamHandler:
+class StreamHandler(RelayedSession):
+    DOOR = DOOR
+    ENDED_HINT = "send `start` to open a new one"
+
     def __init__(self, websocket: WebSocket, door: FrontDoor, who: Principal, max_frame_bytes: int) -> None:
+        super().__init__()
         self.ws = websocket
         self.door = door
         self.who = who
         self.max_frame_bytes = max_frame_bytes
-        self.conversation: Conversation | None = None
-        self.pump: asyncio.Task[None] | None = None
         self.audio_format = common_pb2.Audio()
         self.seq = 0
         self.starts = 0
@@ -118,42 +119,18 @@ class StreamHandler:
         self.starts += 1
         conversation = self.door.conversation(self.who)
         opened = await conversation.start(command.request)
+        is_open = conversation.open
+        if is_open:  # held before the client hears of it, so end() finishes it even if that send fails
+            self.audio_format, self.seq = command.audio_format, 0
+            self.hold(conversation)
         frame = server_frame(opened)
         if frame is not None:
             await self.send(frame)
-        if not conversation.open:
-            return
-        self.conversation, self.audio_format, self.seq = conversation, command.audio_format, 0
-        metrics.SESSIONS.labels(DOOR).inc()
-        self.pump = asyncio.create_task(self.forward(conversation))
+        if is_open:
+            self.start_relay()
 
-    async def forward(self, conversation: Conversation) -> None:
-        """Scheduler → client, until the session ends; then the connection is ready for a new `start`."""
+    async def frame_of(self, msg: session_pb2.ServerMessage) -> dict[str, Any] | None:
+        return server_frame(msg)
 
-        async def frame_of(msg: session_pb2.ServerMessage) -> dict[str, Any] | None:
-            return server_frame(msg)
-
-        if not await relay(conversation, frame_of, self.send, error_frame, "send `start` to open a new one"):
-            return  # the client went away mid-send: run() ends the session as dropped
-        # Cancellation (the client left) skips this: end() finishes the session as dropped instead.
-        if self.conversation is conversation:
-            self.conversation = None
-            metrics.SESSIONS.labels(DOOR).dec()
-        await conversation.finish(closed=True)
-
-    async def wait_pump(self, timeout_s: float = 30.0) -> None:
-        """After `stop`: let the last results and `stopped` reach the client before the next frame."""
-        if self.pump is not None:
-            with contextlib.suppress(TimeoutError):
-                await asyncio.wait_for(asyncio.shield(self.pump), timeout_s)
-
-    async def end(self, closed: bool) -> None:
-        conversation, pump = self.conversation, self.pump
-        self.conversation = self.pump = None
-        if pump is not None and not pump.done():
-            pump.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await pump
-        if conversation is not None:
-            metrics.SESSIONS.labels(DOOR).dec()
-            await conversation.finish(closed=closed)
+    def error_frame(self, error: common_pb2.Error) -> dict[str, Any]:
+        return error_frame(error)
