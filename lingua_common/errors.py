@@ -11,7 +11,11 @@ from google.protobuf import any_pb2
 from google.rpc import status_pb2
 from grpc_status import rpc_status
 
+# Shared with the SDK (lingua/rpc.py): re-exported here for the services.
+from lingua.rpc import error_from_rpc
 from lingua.v1 import common_pb2
+
+__all__ = ["LinguaError", "abort", "code_name", "error_from_rpc", "grpc_status_for", "make_error"]
 
 # How each ErrorCode maps onto a gRPC status code for unary calls.
 _GRPC_CODE: dict[int, grpc.StatusCode] = {
@@ -78,22 +82,3 @@ async def abort(context: grpc.aio.ServicerContext, error: common_pb2.Error) -> N
                                details=[detail])
     rich = rpc_status.to_status(status)
     await context.abort(rich.code, rich.details, rich.trailing_metadata)
-
-
-def error_from_rpc(exc: grpc.RpcError) -> common_pb2.Error:
-    """The lingua.v1.Error inside a failed call, or one built from its plain status."""
-    status = rpc_status.from_call(exc)  # type: ignore[arg-type]
-    if status is not None:
-        for detail in status.details:
-            if detail.Is(common_pb2.Error.DESCRIPTOR):
-                err = common_pb2.Error()
-                detail.Unpack(err)
-                return err
-    code = exc.code() if hasattr(exc, "code") else None
-    mapped = {
-        grpc.StatusCode.UNAUTHENTICATED: common_pb2.UNAUTHENTICATED,
-        grpc.StatusCode.UNAVAILABLE: common_pb2.NO_AVAILABLE_NODE,
-        grpc.StatusCode.RESOURCE_EXHAUSTED: common_pb2.RATE_LIMITED,
-    }.get(code, common_pb2.INTERNAL)  # type: ignore[call-overload]
-    details = exc.details() if hasattr(exc, "details") else str(exc)
-    return common_pb2.Error(code=mapped, message=details or str(exc))

@@ -13,9 +13,12 @@ from grpc_health.v1 import health, health_pb2, health_pb2_grpc
 from grpc_reflection.v1alpha import reflection
 from prometheus_client import start_http_server
 
-log = logging.getLogger(__name__)
+# Shared with the SDK (lingua/rpc.py): re-exported here for the services.
+from lingua.rpc import MiB, channel_options
 
-MiB = 1024 * 1024
+__all__ = ["MiB", "ServiceServer", "channel_options", "server_options", "start_metrics", "wait_for_signal"]
+
+log = logging.getLogger(__name__)
 
 
 def server_options(max_message_mb: int = 64) -> list[tuple[str, int]]:
@@ -32,18 +35,6 @@ def server_options(max_message_mb: int = 64) -> list[tuple[str, int]]:
         ("grpc.http2.max_pings_without_data", 0),
         ("grpc.keepalive_time_ms", 30_000),
         ("grpc.keepalive_timeout_ms", 10_000),
-    ]
-
-
-def channel_options(max_message_mb: int = 64) -> list[tuple[str, int]]:
-    size = max_message_mb * MiB
-    return [
-        ("grpc.max_receive_message_length", size),
-        ("grpc.max_send_message_length", size),
-        ("grpc.keepalive_time_ms", 20_000),
-        ("grpc.keepalive_timeout_ms", 10_000),
-        ("grpc.keepalive_permit_without_calls", 1),
-        ("grpc.http2.max_pings_without_data", 0),
     ]
 
 

@@ -249,19 +249,21 @@ async def test_standalone_package_builds_offline_and_works_alone(env: GatewayEnv
         names = set(z.namelist())
         metadata = z.read("lingua_sdk-0.1.0.dist-info/METADATA").decode()
         z.extractall(tmp_path / "site")
-    assert {"lingua/__init__.py", "lingua/client.py", "lingua/v1/__init__.py", "lingua/v1/session_pb2.py",
-            "lingua/v1/session_pb2_grpc.py", "lingua/v1/session_pb2.pyi", "lingua/v1/common_pb2.py",
-            "lingua/py.typed"} <= names
+    assert {"lingua/__init__.py", "lingua/client.py", "lingua/rpc.py", "lingua/v1/__init__.py",
+            "lingua/v1/session_pb2.py", "lingua/v1/session_pb2_grpc.py", "lingua/v1/session_pb2.pyi",
+            "lingua/v1/common_pb2.py", "lingua/py.typed"} <= names
     assert not any(n.startswith(("lingua_common/", "lingua_cli/", "tests/")) for n in names)
-    assert "Requires-Dist: grpcio>=1.85.1" in metadata and "Requires-Dist: protobuf<8,>=7.35.1" in metadata
+    for requirement in ("grpcio>=1.85.1", "grpcio-status>=1.85.1", "protobuf<8,>=7.35.1"):
+        assert f"Requires-Dist: {requirement}" in metadata, metadata
     assert "from lingua.client import LinguaClient" in metadata  # the README is the long description
-    # On the path: the unpacked wheel and the declared dependencies (grpcio with its typing-extensions, protobuf)
+    # On the path: the unpacked wheel and the declared dependencies (grpcio with its typing-extensions,
+    # grpcio-status with googleapis-common-protos' google.rpc, protobuf)
     # — nothing else; no site (-S), so no editable install of the repository; run from an empty directory.
     sentence = SPEECH_SENTENCES[2]
     (tmp_path / "speech.wav").write_bytes(wavs[sentence])
     installed, deps = Path(grpc.__file__).parents[1], tmp_path / "deps"
     (deps / "google").mkdir(parents=True)
-    for name in ("grpc", "google/protobuf", "typing_extensions.py"):
+    for name in ("grpc", "grpc_status", "google/protobuf", "google/rpc", "typing_extensions.py"):
         (deps / name).symlink_to(installed / name)
     key = (await env.tenant()).key
     run = await asyncio.create_subprocess_exec(
