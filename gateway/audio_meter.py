@@ -8,11 +8,12 @@ counts as 0; it is refused there with a precise error.
 from __future__ import annotations
 
 import io
-import wave
 
 import av
 
+from lingua.formats import encoding_from_header
 from lingua.v1 import common_pb2
+from lingua_common.audio import AudioDecodeError, wav_seconds
 
 
 def audio_seconds(audio: common_pb2.Audio) -> float:
@@ -24,9 +25,8 @@ def audio_seconds(audio: common_pb2.Audio) -> float:
         return len(data) / (2 * (audio.channels or 1) * rate) if rate > 0 else 0.0
     if audio.encoding == common_pb2.WAV:
         try:
-            with wave.open(io.BytesIO(data), "rb") as wav:
-                return float(wav.getnframes()) / wav.getframerate()
-        except (wave.Error, EOFError, ZeroDivisionError):
+            return wav_seconds(data)
+        except AudioDecodeError:
             return 0.0
     if audio.encoding in (common_pb2.FLAC, common_pb2.OGG_OPUS, common_pb2.WEBM_OPUS, common_pb2.MP3):
         try:
@@ -42,16 +42,9 @@ def sniff_encoding(data: bytes, filename: str = "", content_type: str = "") -> i
 
     (A bare MP3 frame sync is not trusted: raw PCM can start with the same bits.)
     """
-    if data[:4] == b"RIFF" and data[8:12] == b"WAVE":
-        return common_pb2.WAV
-    if data[:4] == b"fLaC":
-        return common_pb2.FLAC
-    if data[:4] == b"OggS":
-        return common_pb2.OGG_OPUS
-    if data[:4] == b"\x1a\x45\xdf\xa3":
-        return common_pb2.WEBM_OPUS
-    if data[:3] == b"ID3":
-        return common_pb2.MP3
+    announced = encoding_from_header(data)
+    if announced is not None:
+        return announced
     hint = f"{filename} {content_type}".lower()
     for token, encoding in (("wav", common_pb2.WAV), ("flac", common_pb2.FLAC), ("ogg", common_pb2.OGG_OPUS),
                             ("opus", common_pb2.OGG_OPUS), ("webm", common_pb2.WEBM_OPUS),

@@ -83,6 +83,15 @@ def _decode_pcm16(data: bytes, sample_rate_hz: int, channels: int) -> tuple[np.n
     return samples.reshape(-1, channels).mean(axis=1, dtype=np.float32), sample_rate_hz
 
 
+def wav_seconds(data: bytes) -> float:
+    """A WAV file's duration from its header alone (no decoding); AudioDecodeError if it is not readable."""
+    try:
+        with wave.open(io.BytesIO(data), "rb") as wav:
+            return wav.getnframes() / float(wav.getframerate())
+    except (wave.Error, EOFError, ZeroDivisionError) as exc:
+        raise AudioDecodeError(f"not a readable WAV file: {exc}") from None
+
+
 def _decode_wav(data: bytes) -> tuple[np.ndarray, int]:
     try:
         frames, rate = sf.read(io.BytesIO(data), dtype="float32", always_2d=True)

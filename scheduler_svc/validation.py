@@ -2,11 +2,10 @@
 
 from __future__ import annotations
 
-import io
 import re
-import wave
 
 from lingua.v1 import common_pb2
+from lingua_common.audio import AudioDecodeError, wav_seconds
 from lingua_common.errors import LinguaError
 
 _LANG = re.compile(r"^[a-z]{2,3}(-[A-Za-z0-9]{2,8})?$")
@@ -39,10 +38,9 @@ def audio_seconds(audio: common_pb2.Audio, max_s: float) -> float:
         seconds = len(data) / (2 * channels * rate)
     elif audio.encoding == common_pb2.WAV:
         try:
-            with wave.open(io.BytesIO(data)) as wav:
-                seconds = wav.getnframes() / float(wav.getframerate())
-        except (wave.Error, EOFError, ZeroDivisionError) as exc:
-            raise LinguaError(common_pb2.INVALID_AUDIO, f"not a readable WAV file: {exc}") from None
+            seconds = wav_seconds(data)
+        except AudioDecodeError as exc:
+            raise LinguaError(common_pb2.INVALID_AUDIO, str(exc)) from None
     elif audio.encoding in (common_pb2.FLAC, common_pb2.OGG_OPUS, common_pb2.WEBM_OPUS, common_pb2.MP3):
         if len(data) > max_s * _COMPRESSED_BYTES_PER_S:
             raise LinguaError(common_pb2.PAYLOAD_TOO_LARGE,

@@ -249,9 +249,9 @@ async def test_standalone_package_builds_offline_and_works_alone(env: GatewayEnv
         names = set(z.namelist())
         metadata = z.read("lingua_sdk-0.1.0.dist-info/METADATA").decode()
         z.extractall(tmp_path / "site")
-    assert {"lingua/__init__.py", "lingua/client.py", "lingua/rpc.py", "lingua/v1/__init__.py",
-            "lingua/v1/session_pb2.py", "lingua/v1/session_pb2_grpc.py", "lingua/v1/session_pb2.pyi",
-            "lingua/v1/common_pb2.py", "lingua/py.typed"} <= names
+    assert {"lingua/__init__.py", "lingua/client.py", "lingua/rpc.py", "lingua/formats.py",
+            "lingua/v1/__init__.py", "lingua/v1/session_pb2.py", "lingua/v1/session_pb2_grpc.py",
+            "lingua/v1/session_pb2.pyi", "lingua/v1/common_pb2.py", "lingua/py.typed"} <= names
     assert not any(n.startswith(("lingua_common/", "lingua_cli/", "tests/")) for n in names)
     for requirement in ("grpcio>=1.85.1", "grpcio-status>=1.85.1", "protobuf<8,>=7.35.1"):
         assert f"Requires-Dist: {requirement}" in metadata, metadata

@@ -24,6 +24,7 @@ from gateway.grpcweb import (
 from gateway.http_errors import bearer_token, http_status, retry_after_header
 from gateway.json_codec import encoding_from_name, features_from_json
 from gateway.ws_frames import AudioData, EndUtterance, Start, Stop, parse_text, server_frame
+from lingua.formats import encoding_from_header
 from lingua.v1 import common_pb2, session_pb2
 from lingua_common.audio import encode_wav
 from lingua_common.errors import LinguaError, make_error
@@ -162,6 +163,9 @@ def test_audio_seconds_and_sniffing() -> None:
     assert sniff_encoding(b"fLaC....") == common_pb2.FLAC
     assert sniff_encoding(b"\xff\xfb\x90\x00", "clip.mp3") == common_pb2.MP3
     assert sniff_encoding(b"\xff\xfb\x90\x00") == common_pb2.PCM16
+    # The SDK, given bytes it knows are an encoded file, trusts a bare MP3 frame sync.
+    assert encoding_from_header(b"\xff\xfb\x90\x00", bare_mp3_sync=True) == common_pb2.MP3
+    assert encoding_from_header(b"\x00\x01\x02\x03", bare_mp3_sync=True) is None
 
 
 def test_http_helpers() -> None:

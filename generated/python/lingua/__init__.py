@@ -1,2 +1,2 @@
-"""The Lingua SDK: lingua.v1 is generated from protos/ by `make proto` (do not edit it); lingua.client and
-lingua.rpc are hand-written."""
+"""The Lingua SDK: lingua.v1 is generated from protos/ by `make proto` (do not edit it); lingua.client,
+lingua.formats and lingua.rpc are hand-written."""

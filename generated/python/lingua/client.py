@@ -32,6 +32,7 @@ from typing import Any, Literal, TypeAlias, overload
 
 import grpc
 
+from lingua.formats import encoding_from_header
 from lingua.rpc import channel_options, error_from_rpc, error_in_status
 from lingua.v1 import common_pb2, session_pb2, session_pb2_grpc
 
@@ -116,18 +117,8 @@ def audio_from_bytes(data: bytes) -> common_pb2.Audio:
 
     Raw PCM16 has no header: build `lingua.v1.Audio(data=..., encoding=PCM16, sample_rate_hz=...)` instead.
     """
-    head = data[:12]
-    if head[:4] == b"RIFF" and head[8:12] == b"WAVE":
-        encoding = common_pb2.WAV
-    elif head[:4] == b"fLaC":
-        encoding = common_pb2.FLAC
-    elif head[:4] == b"OggS":
-        encoding = common_pb2.OGG_OPUS
-    elif head[:4] == b"\x1aE\xdf\xa3":
-        encoding = common_pb2.WEBM_OPUS
-    elif head[:3] == b"ID3" or (len(head) > 1 and head[0] == 0xFF and head[1] & 0xE0 == 0xE0):
-        encoding = common_pb2.MP3
-    else:
+    encoding = encoding_from_header(data, bare_mp3_sync=True)
+    if encoding is None:
         raise ValueError("not a WAV, FLAC, Ogg/Opus, WebM/Opus or MP3 file; send raw PCM16 as a lingua.v1.Audio "
                          "with encoding=PCM16 and its sample_rate_hz")
     return common_pb2.Audio(data=data, encoding=encoding, channels=1)
