@@ -1,7 +1,7 @@
 """What the tests that run JavaScript need: node, the web client's npm tooling, and for browser tests Chromium.
 
 Missing tools skip a test on a developer machine and fail it under CI=true (`make test` installs them:
-scripts/ensure_browser.sh and `make web`).
+scripts/ensure_browser.sh and `make web-deps`).
 """
 
 from __future__ import annotations
