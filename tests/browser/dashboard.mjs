@@ -7,7 +7,7 @@
 // panel and prints {"event":"done",...}. Any failure prints {"event":"error","message":...} and exits 1.
 import { createInterface } from 'node:readline';
 import path from 'node:path';
-import { chromium } from 'playwright-core';
+import { launchChromium } from './launch.mjs';
 
 const [url, artifacts] = process.argv.slice(2);
 const say = (obj) => process.stdout.write(JSON.stringify(obj) + '\n');
@@ -17,11 +17,7 @@ const lines = rl[Symbol.asyncIterator]();
 let browser;
 let page;
 try {
-  browser = await chromium.launch({
-    executablePath: process.env.CHROMIUM || '/usr/bin/chromium',
-    args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking',
-      '--disable-component-update', '--no-first-run'],
-  });
+  browser = await launchChromium();
   page = await browser.newPage({ viewport: { width: 1280, height: 900 } });
   const problems = [];
   const foreign = [];

@@ -7,7 +7,7 @@
 // saves screenshots, disconnects, and prints one JSON line: {"event":"done", ...what the page showed...}.
 // Any failure prints {"event":"error","message":...} and exits 1.
 import path from 'node:path';
-import { chromium } from 'playwright-core';
+import { launchChromium } from './launch.mjs';
 
 const [url, artifacts, wav, apiKey] = process.argv.slice(2);
 const say = (obj) => process.stdout.write(JSON.stringify(obj) + '\n');
@@ -16,13 +16,7 @@ const TURN_TIMEOUT_MS = 90_000;
 let browser;
 let page;
 try {
-  browser = await chromium.launch({
-    executablePath: process.env.CHROMIUM || '/usr/bin/chromium',
-    args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking',
-      '--disable-component-update', '--no-first-run',
-      '--use-fake-ui-for-media-stream', '--use-fake-device-for-media-stream',
-      `--use-file-for-fake-audio-capture=${wav}%noloop`],
-  });
+  browser = await launchChromium({ fakeMicWav: wav });
   const context = await browser.newContext({ viewport: { width: 1100, height: 900 } });
   await context.grantPermissions(['microphone'], { origin: new URL(url).origin });
   page = await context.newPage();

@@ -7,7 +7,7 @@
 // {"event":"resumed"} (subscribed again; the test then closes the session at the scheduler),
 // {"event":"renewed"} (a new session), then {"event":"done"}. Failures: {"event":"error",...}, exit 1.
 import path from 'node:path';
-import { chromium } from 'playwright-core';
+import { launchChromium } from './launch.mjs';
 
 const [url, artifacts, wav, apiKey] = process.argv.slice(2);
 const say = (obj) => process.stdout.write(JSON.stringify(obj) + '\n');
@@ -29,12 +29,7 @@ async function step(event, pattern) {
 }
 
 try {
-  browser = await chromium.launch({
-    executablePath: process.env.CHROMIUM || '/usr/bin/chromium',
-    args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking',
-      '--disable-component-update', '--no-first-run', '--use-fake-ui-for-media-stream',
-      '--use-fake-device-for-media-stream', `--use-file-for-fake-audio-capture=${wav}%noloop`],
-  });
+  browser = await launchChromium({ fakeMicWav: wav });
   page = await browser.newPage({ viewport: { width: 1100, height: 900 } });
   const pageErrors = [];
   page.on('pageerror', (e) => pageErrors.push(e.message));
