@@ -9,7 +9,7 @@ export PATH := $(CURDIR)/$(VENV)/bin:$(PATH)
 WEB := gateway/web
 WEB_DEPS := $(WEB)/node_modules/.package-lock.json
 
-.PHONY: up test test-fast proto lint bench mt-fixture venv clean web web-deps
+.PHONY: up test test-fast proto lint bench mt-fixture venv clean web web-deps java-sdk
 
 # requirements-build.txt too (transformers: the `lingua hub import-hf` tests convert checkpoints), resolved
 # together with the rest so that it stays on the pinned torch.
@@ -22,14 +22,20 @@ $(STAMP): requirements.txt requirements-dev.txt requirements-build.txt pyproject
 
 venv: $(STAMP)
 
+# Apertium pairs, espeak-ng and sox (Debian): scripts/ensure_languages.sh installs what is missing when it can
+# (root or passwordless sudo, apt-get); otherwise it says what is missing and the mesh starts without it.
 up: $(STAMP) web
+	scripts/ensure_languages.sh
 	$(VENV)/bin/lingua up
 
 # The browser tests need Debian chromium and playwright-core (npm); ensure_browser.sh installs what is missing.
+# The Java SDK's test and stale-code check need the JDK, protoc, the grpc-java plugin and jars (ensure_java.sh).
 # The web client's npm packages too, but not a rebuild of gateway/web/dist: a test checks that the committed
 # bundle is what its sources build to, and the test run must see the committed one.
 test: $(STAMP)
+	scripts/ensure_languages.sh
 	scripts/ensure_browser.sh
+	scripts/ensure_java.sh
 	@if command -v npm >/dev/null; then $(MAKE) --no-print-directory $(WEB_DEPS); fi
 	$(PY) -m pytest -ra
 
@@ -37,10 +43,17 @@ test: $(STAMP)
 test-fast: $(STAMP)
 	$(PY) -m pytest -ra -m "not slow"
 
-# Python stubs (generated/python) and the TypeScript SDK (generated/ts; protoc-gen-es from gateway/web).
+# Python stubs (generated/python), the TypeScript SDK (generated/ts; protoc-gen-es from gateway/web) and the Java
+# SDK's messages and stubs (sdk/java/src/generated; Debian protoc + grpc-java plugin, installed by ensure_java.sh).
 proto: $(STAMP) $(WEB_DEPS)
+	scripts/ensure_java.sh
 	$(VENV)/bin/buf lint
 	$(VENV)/bin/buf generate
+
+# The Java SDK (sdk/java → sdk/java/build/*.jar) with javac and jar against the Debian jars; no Gradle, no downloads.
+java-sdk:
+	scripts/ensure_java.sh
+	sdk/java/build.sh
 
 # The web client (gateway/web/src → gateway/web/dist, served by the gateway at /): type-check, unit tests,
 # esbuild. dist/ is committed, so without node/npm this keeps it as it is; with them it needs the network only
@@ -66,6 +79,7 @@ bench: $(STAMP)
 	$(PY) bench/modules.py
 	$(PY) bench/hub.py
 	$(PY) bench/gateway.py
+	$(PY) bench/quality.py
 
 # Rebuild the committed phrasebook MT model (needs transformers; ~2-3 minutes on 2 cores).
 mt-fixture: $(STAMP)

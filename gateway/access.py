@@ -1,7 +1,7 @@
 """Who may call the gateway, how often, and how much: the one interface every front door uses.
 
     access = await Access.from_settings(settings)       # or Access.in_memory() for embedded use and tests
-    who = await access.authorize_request(api_key)       # UNAUTHENTICATED / RATE_LIMITED
+    who = await access.authorize_request(api_key, client_ip)   # UNAUTHENTICATED / RATE_LIMITED
     async with access.session(who):                      # QUOTA_EXCEEDED when the tenant's sessions are full
         await access.add_audio_seconds(who, 2.5)         # QUOTA_EXCEEDED past the tenant's seconds per day
     await access.close()
@@ -9,7 +9,8 @@
 Database calls run in worker threads, never on the event loop. A looked-up key is trusted for
 `key_cache_ttl_s` (default 1 s) before the database is asked again, so a revocation, an expiry or a quota
 change takes effect within that time. Rate limits and session counts live in this process, or in Redis when
-a redis:// URL is configured (several gateway processes then share one budget per tenant).
+a redis:// URL is configured (several gateway processes then share one budget per tenant). A client that keeps
+presenting bad keys is throttled before any lookup (gateway/authguard.py; per process).
 """
 
 from __future__ import annotations
@@ -25,6 +26,7 @@ from dataclasses import dataclass
 from redis.asyncio import Redis
 
 from gateway import keys
+from gateway.authguard import FailedAuthThrottle
 from gateway.config import GatewaySettings
 from gateway.quotas import MemorySessionSlots, Quota, RedisSessionSlots, SessionSlots
 from gateway.ratelimit import MemoryRateLimiter, RateLimiter, RedisRateLimiter
@@ -36,6 +38,8 @@ log = logging.getLogger(__name__)
 
 # Cached key lookups kept at most (a flood of made-up keys must not grow memory without bound).
 _CACHE_MAX = 10_000
+# A daily total no forced count is refused at.
+_NO_LIMIT = 1e18
 
 
 @dataclass(frozen=True)
@@ -66,8 +70,9 @@ class Access:
 
     def __init__(self, store: TenantStore, limiter: RateLimiter, slots: SessionSlots, *,
                  key_cache_ttl_s: float = 1.0, redis: Redis | None = None, lease_ttl_s: float = 30.0,
-                 clock: Callable[[], float] = time.monotonic) -> None:
+                 clock: Callable[[], float] = time.monotonic, throttle: FailedAuthThrottle | None = None) -> None:
         self.store, self.limiter, self.slots = store, limiter, slots
+        self.throttle = throttle or FailedAuthThrottle()
         self.key_cache_ttl_s = key_cache_ttl_s
         self._redis, self._lease_ttl_s, self._clock = redis, lease_ttl_s, clock
         self._cache: dict[str, tuple[float, KeyMatch | None]] = {}  # key hash -> (looked up at, match)
@@ -78,8 +83,11 @@ class Access:
     async def from_settings(cls, settings: GatewaySettings) -> Access:
         """Open the tenants database (migrating it) and, with a redis_url, connect to Redis (fails fast)."""
         store = await asyncio.to_thread(TenantStore, settings.database_url(), default_quota(settings))
+        throttle = FailedAuthThrottle(settings.auth_failures_per_client, settings.auth_failures_per_key,
+                                      max_entries=settings.max_throttle_entries)
         if settings.redis_url in ("", "memory://"):
-            return cls(store, MemoryRateLimiter(), MemorySessionSlots(), key_cache_ttl_s=settings.key_cache_ttl_s)
+            return cls(store, MemoryRateLimiter(max_buckets=settings.max_throttle_entries), MemorySessionSlots(),
+                       key_cache_ttl_s=settings.key_cache_ttl_s, throttle=throttle)
         redis = Redis.from_url(settings.redis_url)
         try:
             await redis.ping()
@@ -89,7 +97,8 @@ class Access:
             raise
         slots = RedisSessionSlots(redis, settings.redis_prefix, settings.session_lease_ttl_s)
         return cls(store, RedisRateLimiter(redis, settings.redis_prefix), slots,
-                   key_cache_ttl_s=settings.key_cache_ttl_s, redis=redis, lease_ttl_s=settings.session_lease_ttl_s)
+                   key_cache_ttl_s=settings.key_cache_ttl_s, redis=redis, lease_ttl_s=settings.session_lease_ttl_s,
+                   throttle=throttle)
 
     open = from_settings  # the name the gateway server uses
 
@@ -153,9 +162,19 @@ class Access:
                               f"requests/s (burst {quota.burst}); retry after {retry_ms} ms",
                               retry_after_ms=retry_ms)
 
-    async def authorize_request(self, api_key: str | None) -> Principal:
-        """authenticate, then admit: what every request does first."""
-        principal = await self.authenticate(api_key)
+    async def authorize_request(self, api_key: str | None, client: str = "") -> Principal:
+        """authenticate, then admit: what every request does first. `client` (the caller's address) is what
+        failed attempts are throttled by, together with the key's prefix: RATE_LIMITED once either failed too
+        often, before the key is even looked up."""
+        if api_key:
+            self.throttle.check(client, api_key)
+        try:
+            principal = await self.authenticate(api_key)
+        except LinguaError as exc:
+            if api_key and exc.code == common_pb2.UNAUTHENTICATED:
+                self.throttle.failed(client, api_key)
+            raise
+        self.throttle.succeeded(api_key or "")
         await self.admit(principal)
         return principal
 
@@ -177,12 +196,13 @@ class Access:
             # Shielded: a cancelled session must still give its slot back (or, with Redis, let it lapse).
             await asyncio.shield(self.slots.release(tenant_id, lease))
 
-    async def add_audio_seconds(self, principal: Principal, seconds: float) -> None:
+    async def add_audio_seconds(self, principal: Principal, seconds: float, *, force: bool = False) -> None:
         """Count audio against the tenant's seconds per UTC day; QUOTA_EXCEEDED (nothing counted) when it would
-        go past the quota."""
+        go past the quota. `force`: count it whatever the total (audio already forwarded, measured after the
+        fact); later audio is then refused."""
         if seconds <= 0:
             return
-        limit = principal.quota.audio_seconds_per_day
+        limit = _NO_LIMIT if force else principal.quota.audio_seconds_per_day
         total = await asyncio.to_thread(self.store.add_audio, principal.tenant_id, seconds, limit, utc_day())
         if total is None:
             to_midnight_ms = (86_400 - int(time.time()) % 86_400) * 1000

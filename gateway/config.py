@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
+MiB = 1024 * 1024
+
 
 @dataclass
 class GatewaySettings:
@@ -37,7 +39,25 @@ class GatewaySettings:
     # -- front doors (gateway/server.py and friends)
     # Scheduler gRPC address; several comma-separated (scaled out): new sessions go round robin.
     scheduler: str = "127.0.0.1:50051"
+    # Largest message sent to clients and exchanged with the scheduler (results carry synthesized speech).
     max_message_mb: int = 64
+    # Longest utterance (decoded seconds, whatever a container declares); keep it equal to the scheduler's.
+    # Audio is decoded here (bounded, off the event loop) to count it against the daily audio quota.
+    max_utterance_s: float = 60.0
+    # Public gRPC port: largest message read; 0: the smallest whole MiB holding max_utterance_s of 48 kHz
+    # stereo PCM16 plus 1 MiB (12 MiB for 60 s). Bigger ones end the call with RESOURCE_EXHAUSTED.
+    max_receive_mb: int = 0
+    # Public gRPC port: concurrent streams one client connection may hold (HTTP/2 SETTINGS_MAX_CONCURRENT_STREAMS;
+    # more wait for a free one).
+    max_concurrent_streams: int = 128
+    # Failed-authentication throttling: bad API keys tolerated per minute from one client address, and with one
+    # key prefix; past that 429 / RESOURCE_EXHAUSTED (RATE_LIMITED) with a retry delay, before any lookup.
+    auth_failures_per_client: int = 30
+    auth_failures_per_key: int = 10
+    # Most throttle buckets (per address, per key prefix) and rate-limit buckets kept in memory.
+    max_throttle_entries: int = 10_000
+    # Peers (e.g. Envoy) whose X-Forwarded-For names the real client address; comma-separated in the env var.
+    trusted_proxies: list[str] = field(default_factory=list)
     # Longest a unary call (REST translate, Translate, OpenSession, ...) may wait for the scheduler.
     request_timeout_s: float = 120.0
     # A grpc-web session nobody subscribed to for this long is closed (as the scheduler does) and its
@@ -56,6 +76,13 @@ class GatewaySettings:
     # Tenant id that keyless /ws/session clients count against: a private deployment's explicit opt-in;
     # empty (the default) refuses them.
     legacy_ws_anonymous_tenant: str = ""
+
+    @property
+    def receive_limit_bytes(self) -> int:
+        if self.max_receive_mb > 0:
+            return self.max_receive_mb * MiB
+        pcm = int(self.max_utterance_s * 48_000 * 2 * 2)  # the largest utterance: 48 kHz, stereo, 16-bit
+        return -(-(pcm + MiB) // MiB) * MiB
 
     def scheduler_addresses(self) -> list[str]:
         return [a.strip() for a in self.scheduler.split(",") if a.strip()]

@@ -1,8 +1,8 @@
 """SessionService over grpc-web: `POST /lingua.v1.SessionService/<Method>` from browsers.
 
 grpc-web has no client streaming, so a browser session is the scheduler's unary + server-streaming split:
-OpenSession, PushAudio, Subscribe (server stream), CloseSession, plus one-shot Translate. Converse (bidi)
-answers UNIMPLEMENTED. Every outcome, errors included, is HTTP 200 with a trailers frame, which is what
+OpenSession, PushAudio, Subscribe (server stream), CloseSession, plus one-shot Translate and ListLanguages.
+Converse (bidi) answers UNIMPLEMENTED. Every outcome, errors included, is HTTP 200 with a trailers frame, which is what
 grpc-web clients (connect-web, grpc-web) read; CORS is the app's middleware.
 """
 
@@ -38,6 +38,7 @@ def _unary() -> dict[str, tuple[type[Message], Unary]]:
         "PushAudio": (session_pb2.PushAudioRequest, lambda d, w, r, t: d.push_audio(w, r, t)),
         "CloseSession": (session_pb2.CloseSessionRequest, lambda d, w, r, t: d.close_session(w, r, t)),
         "Translate": (session_pb2.TranslateRequest, lambda d, w, r, t: d.translate(w, r, t)),
+        "ListLanguages": (session_pb2.ListLanguagesRequest, lambda d, w, r, t: d.list_languages(w, r, t)),
     }
 
 
@@ -70,7 +71,7 @@ def _reply(fmt: WireFormat, frames: bytes, status: Status) -> Response:
     return Response(fmt.encode(frames + trailers_frame(status)), media_type=fmt.content_type, headers=headers)
 
 
-async def grpc_web_endpoint(request: Request, door: FrontDoor, max_bytes: int) -> Response:
+async def grpc_web_endpoint(request: Request, door: FrontDoor, max_bytes: int, client: str = "") -> Response:
     method = request.path_params["method"]
     started = time.perf_counter()
     try:
@@ -79,7 +80,7 @@ async def grpc_web_endpoint(request: Request, door: FrontDoor, max_bytes: int) -
         return Response(exc.message, status_code=415, media_type="text/plain")
     timeout = grpc_timeout(request.headers.get("grpc-timeout"))
     try:
-        who = await door.authorize(bearer_token(request.headers.get("authorization")))
+        who = await door.authorize(bearer_token(request.headers.get("authorization")), client)  # before the body
         payload = single_message(fmt.decode_body(await _read_body(request, max_bytes)))
         if method == "Subscribe":
             stream = door.subscribe(who, _parse(session_pb2.SubscribeRequest, payload), timeout)

@@ -9,13 +9,14 @@ from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 from starlette.applications import Starlette
 from starlette.middleware import Middleware
 from starlette.middleware.cors import CORSMiddleware
-from starlette.requests import Request
+from starlette.requests import HTTPConnection, Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import BaseRoute, Mount, Route, WebSocketRoute
 from starlette.staticfiles import StaticFiles
 from starlette.websockets import WebSocket
 
 from gateway import rest
+from gateway.authguard import client_address
 from gateway.frontdoor import FrontDoor
 from gateway.grpcweb_service import SERVICE, grpc_web_endpoint
 from gateway.openapi import openapi_document
@@ -33,22 +34,34 @@ class HttpLimits:
     max_upload_bytes: int = 32 * 1024 * 1024
     max_ws_frame_bytes: int = 1024 * 1024
     cors_origins: tuple[str, ...] = ("*",)
+    # Peers whose X-Forwarded-For names the client (failed-key throttling is by client address).
+    trusted_proxies: tuple[str, ...] = ()
+
+
+def client_of(connection: HTTPConnection, trusted_proxies: tuple[str, ...]) -> str:
+    """The caller's address: the peer, or the client a trusted proxy forwarded for."""
+    peer = connection.client.host if connection.client is not None else ""
+    return client_address(peer, connection.headers.get("x-forwarded-for"), trusted_proxies)
 
 
 def routes(door: FrontDoor, limits: HttpLimits) -> list[BaseRoute]:
     document = openapi_document()
+    trusted = limits.trusted_proxies
 
     async def translate(request: Request) -> Response:
-        return await rest.translate(request, door, limits.max_upload_bytes)
+        return await rest.translate(request, door, limits.max_upload_bytes, client_of(request, trusted))
 
     async def whoami(request: Request) -> Response:
-        return await rest.whoami(request, door)
+        return await rest.whoami(request, door, client_of(request, trusted))
+
+    async def languages(request: Request) -> Response:
+        return await rest.languages(request, door, client_of(request, trusted))
 
     async def stream(websocket: WebSocket) -> None:
-        await stream_endpoint(websocket, door, limits.max_ws_frame_bytes)
+        await stream_endpoint(websocket, door, limits.max_ws_frame_bytes, client_of(websocket, trusted))
 
     async def grpc_web(request: Request) -> Response:
-        return await grpc_web_endpoint(request, door, limits.max_upload_bytes)
+        return await grpc_web_endpoint(request, door, limits.max_upload_bytes, client_of(request, trusted))
 
     async def openapi(request: Request) -> Response:
         return JSONResponse(document)
@@ -62,6 +75,7 @@ def routes(door: FrontDoor, limits: HttpLimits) -> list[BaseRoute]:
     return [
         Route("/v1/speech/translate", translate, methods=["POST"]),
         Route("/v1/whoami", whoami, methods=["GET"]),
+        Route("/v1/languages", languages, methods=["GET"]),
         WebSocketRoute("/v1/stream", stream),
         Route(f"/{SERVICE}/{{method}}", grpc_web, methods=["POST"]),
         Route("/openapi.json", openapi, methods=["GET"]),

@@ -9,6 +9,7 @@ from typing import Any
 from google.protobuf import json_format
 from google.protobuf.message import Message
 
+from lingua.client import tier_name
 from lingua.v1 import common_pb2, session_pb2
 from lingua_common.errors import LinguaError, code_name
 from lingua_common.features import FEATURE_NAMES
@@ -53,6 +54,16 @@ def _plain(message: Message) -> dict[str, Any]:
     return json_format.MessageToDict(message, preserving_proto_field_name=True)
 
 
+def languages_json(response: session_pb2.ListLanguagesResponse) -> dict[str, Any]:
+    """What `GET /v1/languages` returns: every pair the mesh serves now, and the languages it can detect."""
+    return {
+        "pairs": [{"src_lang": p.src_lang, "tgt_lang": p.tgt_lang, "tier": tier_name(p.tier), "engine": p.engine,
+                   "voice": p.voice, "voice_quality": p.voice_quality, "pivot_lang": p.pivot_lang,
+                   "nodes": p.nodes, "two_way": p.two_way} for p in response.pairs],
+        "detectable_languages": list(response.detectable_languages),
+    }
+
+
 def result_json(result: common_pb2.TranslationResult | session_pb2.TranslateResponse) -> dict[str, Any]:
     """A result with its speech inlined as base64 (what the REST response and the `result` frame carry)."""
     tts = result.tts_audio
@@ -65,6 +76,11 @@ def result_json(result: common_pb2.TranslationResult | session_pb2.TranslateResp
         "tgt_lang": result.tgt_lang,
         "text_asr": result.text_asr,
         "text_translated": result.text_translated,
+        # Which language was heard (src "auto" or a two-way session; else ""), and how it was translated.
+        "detected_lang": result.detected_lang,
+        "mt_engine": result.mt_engine,
+        "tier": tier_name(result.tier),
+        "pivot_lang": result.pivot_lang,
         "tts_audio_b64": base64.b64encode(tts.data).decode("ascii"),
         "tts_encoding": common_pb2.AudioEncoding.Name(tts.encoding) if tts.encoding else "PCM16",
         "tts_sample_rate_hz": tts.sample_rate_hz,

@@ -15,6 +15,7 @@ import time
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 
+from gateway.audio_meter import ChunkMeter
 from lingua.v1 import common_pb2
 from lingua_common.errors import LinguaError
 
@@ -30,6 +31,8 @@ class Owned:
     hold: contextlib.AsyncExitStack | None = None
     subscribers: int = 0
     last_used: float = field(default_factory=time.monotonic)
+    # Streamed audio chunks waiting for their utterance to end before they are measured (compressed streams).
+    chunks: ChunkMeter | None = None
 
 
 def unknown_session(session_id: str) -> LinguaError:

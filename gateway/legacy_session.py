@@ -28,11 +28,13 @@ from starlette.websockets import WebSocket
 
 from gateway import metrics
 from gateway.access import Principal
+from gateway.authguard import client_address
 from gateway.config import GatewaySettings
 from gateway.frontdoor import Conversation, FrontDoor
 from gateway.http_errors import bearer_token, error_response
 from gateway.relay import CLIENT_GONE, RelayedSession
 from lingua.v1 import common_pb2, session_pb2
+from lingua_common.audio import AudioDecodeError
 from lingua_common.errors import LinguaError, code_name
 from wirecompat import session_frames as frames
 from wirecompat import wire
@@ -54,6 +56,8 @@ class LegacyOptions:
     auth_timeout_s: float = 10.0
     # Utterances carry whole sentences as base64 in one frame.
     max_frame_bytes: int = 32 * 1024 * 1024
+    # Peers whose X-Forwarded-For names the client (failed-key throttling is by client address).
+    trusted_proxies: tuple[str, ...] = ()
 
     def __post_init__(self) -> None:
         unknown = set(self.key_sources) - set(KEY_SOURCES)
@@ -67,7 +71,8 @@ class LegacyOptions:
             sources = sources.split(",")
         return cls(key_sources=frozenset(s.strip() for s in sources if s.strip()),
                    anonymous_tenant=settings.legacy_ws_anonymous_tenant,
-                   max_frame_bytes=settings.max_upload_mb * 1024 * 1024)
+                   max_frame_bytes=settings.max_upload_mb * 1024 * 1024,
+                   trusted_proxies=tuple(settings.trusted_proxies))
 
 
 def route(door: FrontDoor, settings: GatewaySettings) -> WebSocketRoute:
@@ -87,12 +92,17 @@ def _handshake_key(websocket: WebSocket, options: LegacyOptions) -> str | None:
     return websocket.query_params.get("api_key") if "query" in options.key_sources else None
 
 
+def _client(websocket: WebSocket, options: LegacyOptions) -> str:
+    peer = websocket.client.host if websocket.client is not None else ""
+    return client_address(peer, websocket.headers.get("x-forwarded-for"), options.trusted_proxies)
+
+
 async def legacy_session_endpoint(websocket: WebSocket, door: FrontDoor, options: LegacyOptions) -> None:
     key = _handshake_key(websocket, options)
     who: Principal | None = None
     try:
         if key:
-            who = await door.authorize(key)
+            who = await door.authorize(key, _client(websocket, options))
         elif options.anonymous_tenant and "first_frame" not in options.key_sources:
             who = await _anonymous(door, options.anonymous_tenant)
         elif "first_frame" not in options.key_sources:
@@ -180,7 +190,7 @@ class LegacySession(RelayedSession):
         key = frame.get("api_key")
         try:
             if isinstance(key, str) and key:
-                self.who = await self.door.authorize(key)
+                self.who = await self.door.authorize(key, _client(self.ws, self.options))
             elif self.options.anonymous_tenant:
                 self.who = await _anonymous(self.door, self.options.anonymous_tenant)
             else:
@@ -252,7 +262,11 @@ class LegacySession(RelayedSession):
     async def frame_of(self, msg: session_pb2.ServerMessage) -> Frame | None:
         kind = msg.WhichOneof("kind")
         if kind == "result":
-            tts = await asyncio.to_thread(frames.tts_pcm16, msg.result.tts_audio)
+            try:
+                tts = await asyncio.to_thread(frames.tts_pcm16, msg.result.tts_audio)
+            except AudioDecodeError as exc:  # a node's speech we cannot decode: the text still goes out
+                log.warning("speech of %s not decodable for /ws/session: %s", msg.result.job_id, exc)
+                tts = b""
             return frames.translation_result(msg.result, tts, self.trace_id)
         if kind == "asr_partial":
             return frames.asr_partial(msg.asr_partial, self.trace_id) if self.partials else None

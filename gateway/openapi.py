@@ -8,6 +8,32 @@ from lingua.v1 import common_pb2
 from lingua_common.features import FEATURE_NAMES
 
 _ERROR = {"$ref": "#/components/schemas/Error"}
+_TIER = {"type": "string", "enum": ["neural", "rule_based", "pivot", "demo", ""],
+         "description": "How the pair is translated, best first: a neural model, a rule-based engine (Apertium), "
+                        "two engines chained through a pivot language, or a demo model that knows only its "
+                        "training sentences"}
+
+
+def _languages_schema() -> dict[str, Any]:
+    string = {"type": "string"}
+    pair = {"type": "object",
+            "required": ["src_lang", "tgt_lang", "tier", "engine", "voice", "voice_quality", "pivot_lang", "nodes",
+                         "two_way"],
+            "properties": {
+                "src_lang": string, "tgt_lang": string, "tier": _TIER,
+                "engine": {"type": "string", "description": "e.g. apertium, ctranslate2-m2m100"},
+                "voice": {"type": "string", "description": "The voice that speaks tgt_lang, e.g. "
+                          "piper:en_US-joe-medium"},
+                "voice_quality": {"type": "string", "enum": ["native", "espeak_native", "cross_lingual", ""]},
+                "pivot_lang": {"type": "string", "description": "Pivot pairs: the language in between"},
+                "nodes": {"type": "integer", "description": "Online nodes that serve the pair"},
+                "two_way": {"type": "boolean", "description": "Both directions exist on one node: a two-way "
+                            "session (mode two_way, lang_a, lang_b) with these languages works"}}}
+    return {"type": "object", "required": ["pairs", "detectable_languages"], "properties": {
+        "pairs": {"type": "array", "items": pair},
+        "detectable_languages": {"type": "array", "items": string,
+                                 "description": "Languages a node can identify by ear (src_lang \"auto\"); "
+                                                "empty when no node detects languages"}}}
 
 
 def _errors(*statuses: int) -> dict[str, Any]:
@@ -27,6 +53,10 @@ def _result_schema() -> dict[str, Any]:
         "properties": {
             "session_id": string, "utterance_index": integer, "job_id": string, "node_id": string,
             "src_lang": string, "tgt_lang": string, "text_asr": string, "text_translated": string,
+            "detected_lang": {"type": "string", "description": "The language the node heard when src_lang was "
+                              "\"auto\" or the session is two-way; empty otherwise"},
+            "mt_engine": {"type": "string", "description": "The engine that translated (\"+\" joins a pivot chain)"},
+            "tier": _TIER, "pivot_lang": {"type": "string", "description": "The language a pivot went through"},
             "tts_audio_b64": {"type": "string", "contentEncoding": "base64",
                               "description": "Synthesized speech, little-endian PCM16 mono (see tts_encoding)"},
             "tts_encoding": string, "tts_sample_rate_hz": integer,
@@ -54,6 +84,7 @@ def openapi_document(version: str = "0.1.0") -> dict[str, Any]:
                           "properties": {"code": {"type": "string", "enum": codes}, "message": {"type": "string"},
                                          "retry_after_ms": {"type": "integer"}}}}},
                 "TranslationResult": _result_schema(),
+                "Languages": _languages_schema(),
             },
         },
         "paths": {
@@ -64,7 +95,9 @@ def openapi_document(version: str = "0.1.0") -> dict[str, Any]:
                     "properties": {
                         "audio": {"type": "string", "format": "binary",
                                   "description": "WAV, FLAC, Ogg/Opus, WebM/Opus, MP3, or raw PCM16"},
-                        "src_lang": {"type": "string", "default": "en"},
+                        "src_lang": {"type": "string", "default": "en",
+                                     "description": "\"auto\": the node detects the spoken language (see "
+                                                    "detectable_languages of GET /v1/languages)"},
                         "tgt_lang": {"type": "string", "default": "en"},
                         "dialect": {"type": "string"},
                         "features": {"type": "string", "description": "JSON: object of booleans or list of "
@@ -80,9 +113,13 @@ def openapi_document(version: str = "0.1.0") -> dict[str, Any]:
             "/v1/stream": {"get": {
                 "summary": "WebSocket session (upgrade). Client frames: start, audio, end_utterance, stop; "
                            "server frames: started, asr_partial, result, error, stopped (also event, tts_chunk)",
-                "description": "JSON text frames with a `type` field. `start`: src_lang, tgt_lang, features, "
-                               "sample_rate_hz (PCM16 audio frames, default 16000), encoding, streaming_asr, "
-                               "pairing_code. `audio`: `data` base64 (or a binary frame with the same bytes). "
+                "description": "JSON text frames with a `type` field. `start`: src_lang (\"auto\": detect it), "
+                               "tgt_lang, features, sample_rate_hz (PCM16 audio frames, default 16000), encoding, "
+                               "streaming_asr, pairing_code; `mode` \"two_way\" with `lang_a` and `lang_b` "
+                               "translates each utterance into the other language (a pair with two_way true in "
+                               "GET /v1/languages). `result` frames carry the TranslationResult fields "
+                               "(detected_lang, mt_engine, tier, pivot_lang included). `audio`: `data` base64 "
+                               "(or a binary frame with the same bytes). "
                                "`end_utterance` seals the audio sent so far into one utterance. Malformed frames "
                                "get an `error` frame; the connection stays open.",
                 "security": secured,
@@ -92,13 +129,22 @@ def openapi_document(version: str = "0.1.0") -> dict[str, Any]:
             }},
             "/lingua.v1.SessionService/{method}": {"post": {
                 "summary": "grpc-web (application/grpc-web+proto or application/grpc-web-text)",
-                "description": "Unary OpenSession, PushAudio, CloseSession, Translate and server-streaming "
-                               "Subscribe. Errors are grpc-status trailers with a lingua.v1.Error in "
+                "description": "Unary OpenSession, PushAudio, CloseSession, Translate, ListLanguages and "
+                               "server-streaming Subscribe. Errors are grpc-status trailers with a lingua.v1.Error in "
                                "grpc-status-details-bin.",
                 "security": secured,
                 "parameters": [{"name": "method", "in": "path", "required": True, "schema": {
-                    "type": "string", "enum": ["OpenSession", "PushAudio", "Subscribe", "CloseSession", "Translate"]}}],
+                    "type": "string", "enum": ["OpenSession", "PushAudio", "Subscribe", "CloseSession", "Translate",
+                             "ListLanguages"]}}],
                 "responses": {"200": {"description": "grpc-web frames, then a trailers frame"}},
+            }},
+            "/v1/languages": {"get": {
+                "summary": "The language pairs the mesh serves now (online nodes): the best tier any node offers "
+                           "for each pair, its engine and voice, and whether it works two-way",
+                "security": secured,
+                "responses": {"200": {"description": "pairs and detectable_languages", "content": {
+                    "application/json": {"schema": {"$ref": "#/components/schemas/Languages"}}}},
+                              **_errors(401, 429, 503)},
             }},
             "/v1/whoami": {"get": {
                 "summary": "The tenant and key id of the API key", "security": secured,

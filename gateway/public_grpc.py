@@ -1,7 +1,8 @@
 """SessionService on the gateway's public gRPC port (50053): the scheduler's API behind an API key.
 
-The key is metadata `authorization: Bearer <key>`. Calls are the scheduler's, with the tenant stamped by
-the gateway; failures are gRPC statuses carrying a lingua.v1.Error (RATE_LIMITED → RESOURCE_EXHAUSTED with
+The key is metadata `authorization: Bearer <key>`, checked by gateway/public_port.py's interceptor before the
+request is read (which hands the caller over in PRINCIPAL). Calls are the scheduler's, with the tenant stamped
+by the gateway; failures are gRPC statuses carrying a lingua.v1.Error (RATE_LIMITED → RESOURCE_EXHAUSTED with
 retry_after_ms), and on Converse, once the stream is authorized, errors travel in-stream as on the scheduler.
 """
 
@@ -17,6 +18,8 @@ from gateway import metrics
 from gateway.access import Principal
 from gateway.frontdoor import Conversation, FrontDoor
 from gateway.http_errors import bearer_token
+from gateway.public_port import PRINCIPAL
+from gateway.relay import session_end_error
 from lingua.v1 import common_pb2, session_pb2, session_pb2_grpc
 from lingua_common.errors import LinguaError, abort, code_name
 
@@ -42,6 +45,10 @@ class PublicSessionServicer(session_pb2_grpc.SessionServiceServicer):
         self.door = door
 
     async def _who(self, context: Context) -> Principal:
+        try:
+            return PRINCIPAL.get()  # authorized by the interceptor (the servicer runs behind it in the gateway)
+        except LookupError:
+            pass
         metadata = {k: v for k, v in context.invocation_metadata() or () if isinstance(v, str)}
         try:
             return await self.door.authorize(bearer_token(metadata.get("authorization")))
@@ -53,6 +60,16 @@ class PublicSessionServicer(session_pb2_grpc.SessionServiceServicer):
         who = await self._who(context)
         try:
             response = await self.door.translate(who, request, _remaining(context))
+        except LinguaError as exc:
+            await _fail(context, exc)
+        metrics.REQUESTS.labels(DOOR, "OK").inc()
+        return response
+
+    async def ListLanguages(self, request: session_pb2.ListLanguagesRequest,
+                            context: Context) -> session_pb2.ListLanguagesResponse:
+        who = await self._who(context)
+        try:
+            response = await self.door.list_languages(who, request, _remaining(context))
         except LinguaError as exc:
             await _fail(context, exc)
         metrics.REQUESTS.labels(DOOR, "OK").inc()
@@ -167,12 +184,13 @@ class ConverseProxy:
 
     async def forward(self) -> bool:
         """Scheduler → client until the upstream stream ends; True when it ended with `closed`."""
-        closed = False
+        closed = told = False
         try:
             while (msg := await self.conversation.receive()) is not None:
                 closed = closed or msg.HasField("closed")
+                told = session_end_error(msg)
                 await self.write(msg)
-            if not closed:
+            if not closed and not told:  # (a scheduler that stops says so itself: a last SESSION_CLOSED)
                 raise LinguaError(common_pb2.SESSION_CLOSED, "the scheduler ended this session; open a new one")
         except LinguaError as exc:
             await self.write(session_pb2.ServerMessage(error=exc.to_proto()))

@@ -8,6 +8,7 @@ clock) when several gateway processes share one budget.
 from __future__ import annotations
 
 import time
+from collections import OrderedDict
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Protocol
@@ -34,23 +35,42 @@ def take(tokens: float, elapsed_s: float, rate: float, burst: int) -> tuple[floa
 class _Bucket:
     tokens: float
     stamp: float
+    burst: float = 0.0
+    rate: float = 0.0
 
 
 class MemoryRateLimiter:
-    """Buckets in this process. `clock` (monotonic seconds) is injectable so tests need not sleep."""
+    """Buckets in this process. `clock` (monotonic seconds) is injectable so tests need not sleep.
 
-    def __init__(self, clock: Callable[[], float] = time.monotonic) -> None:
+    At most `max_buckets` are kept: past that, buckets that have refilled (the same as no bucket) are pruned,
+    then the least recently used ones, so memory never grows with the number of distinct callers."""
+
+    def __init__(self, clock: Callable[[], float] = time.monotonic, max_buckets: int = 10_000) -> None:
         self._clock = clock
-        self._buckets: dict[str, _Bucket] = {}
+        self.max_buckets = max_buckets
+        self._buckets: OrderedDict[str, _Bucket] = OrderedDict()
+
+    def __len__(self) -> int:
+        return len(self._buckets)
 
     async def acquire(self, tenant_id: str, rate: float, burst: int) -> float:
         now = self._clock()
-        bucket = self._buckets.get(tenant_id)
+        bucket = self._buckets.pop(tenant_id, None)
         if bucket is None:
-            bucket = self._buckets[tenant_id] = _Bucket(float(burst), now)
+            bucket = _Bucket(float(burst), now, float(burst), rate)
         bucket.tokens, wait = take(bucket.tokens, now - bucket.stamp, rate, burst)
-        bucket.stamp = now
+        bucket.stamp, bucket.burst, bucket.rate = now, float(burst), rate
+        self._buckets[tenant_id] = bucket  # most recently used last
+        if len(self._buckets) > self.max_buckets:
+            self._prune(now)
         return wait
+
+    def _prune(self, now: float) -> None:
+        full = [name for name, b in self._buckets.items() if b.tokens + (now - b.stamp) * b.rate >= b.burst]
+        for name in full:
+            del self._buckets[name]
+        while len(self._buckets) > self.max_buckets * 3 // 4:
+            self._buckets.popitem(last=False)
 
     async def close(self) -> None:
         self._buckets.clear()

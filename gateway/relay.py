@@ -22,6 +22,13 @@ CLIENT_GONE = (WebSocketDisconnect, RuntimeError, OSError)
 Frame = dict[str, Any]
 
 
+def session_end_error(msg: session_pb2.ServerMessage) -> bool:
+    """Whether `msg` is the scheduler's own last word on a session it ended (a SESSION_CLOSED error that
+    names no utterance), after which the gateway adds none of its own."""
+    return (msg.HasField("error") and msg.error.code == common_pb2.SESSION_CLOSED
+            and not msg.error.HasField("utterance_index"))
+
+
 class RelayedSession:
     """One WebSocket connection's open session (at most one at a time) and its pump task.
 
@@ -55,14 +62,15 @@ class RelayedSession:
         self.pump = asyncio.create_task(self._forward(self.conversation))
 
     async def _forward(self, conversation: Conversation) -> None:
-        closed = False
+        closed = told = False
         try:
             while (msg := await conversation.receive()) is not None:
                 closed = closed or msg.HasField("closed")
+                told = session_end_error(msg)
                 frame = await self.frame_of(msg)
                 if frame is not None:
                     await self.send(frame)
-            if not closed:
+            if not closed and not told:
                 ended = make_error(common_pb2.SESSION_CLOSED, f"the scheduler ended this session; {self.ENDED_HINT}")
                 await self.send(self.error_frame(ended))
         except LinguaError as exc:

@@ -14,9 +14,10 @@ from gateway.config import GatewaySettings
 from gateway.frontdoor import FrontDoor
 from gateway.http_app import HttpLimits, build_app
 from gateway.public_grpc import PublicSessionServicer
+from gateway.public_port import ApiKeyInterceptor, PublicServer, public_options
 from gateway.upstream import Upstream
 from lingua.v1 import session_pb2, session_pb2_grpc
-from lingua_common.grpc_server import ServiceServer, wait_for_signal
+from lingua_common.grpc_server import wait_for_signal
 from lingua_common.http_server import EmbeddedHttpServer
 
 log = logging.getLogger(__name__)
@@ -33,14 +34,17 @@ class GatewayServer:
         self.access = access
         self.upstream = Upstream(settings.scheduler_addresses(), settings.max_message_mb)
         self.door = FrontDoor(access, self.upstream, timeout_s=settings.request_timeout_s,
-                              idle_timeout_s=settings.session_idle_timeout_s)
-        self.grpc = ServiceServer(SERVICE_NAMES, max_message_mb=settings.max_message_mb)
+                              idle_timeout_s=settings.session_idle_timeout_s, max_utterance_s=settings.max_utterance_s,
+                              max_chunk_bytes=settings.receive_limit_bytes)
+        self.grpc = PublicServer(SERVICE_NAMES, public_options(settings),
+                                 [ApiKeyInterceptor(self.door, settings.trusted_proxies)])
         servicer = PublicSessionServicer(self.door)
         self.grpc.add(lambda s: session_pb2_grpc.add_SessionServiceServicer_to_server(servicer, s))
         add_tenant_admin(self.grpc, access, settings)
         limits = HttpLimits(max_upload_bytes=settings.max_upload_mb * 1024 * 1024,
                             max_ws_frame_bytes=settings.max_ws_frame_kb * 1024,
-                            cors_origins=tuple(settings.cors_origins))
+                            cors_origins=tuple(settings.cors_origins),
+                            trusted_proxies=tuple(settings.trusted_proxies))
         self.app = build_app(self.door, limits, extra_routes=[legacy_session.route(self.door, settings)])
         # uvicorn's own WebSocket cap sits above ours, so an oversize frame gets an `error` frame, not a close.
         # No permessage-deflate: frames are mostly audio (barely compressible) and deflating them costs

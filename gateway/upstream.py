@@ -60,7 +60,7 @@ class Upstream:
         return response
 
     async def unary(self, instance: int, method: str, request: Any, timeout_s: float) -> Any:
-        """OpenSession / PushAudio / CloseSession on one instance, failures as LinguaError."""
+        """OpenSession / PushAudio / CloseSession / ListLanguages on one instance, failures as LinguaError."""
         try:
             return await getattr(self._sessions[instance], method)(request, timeout=timeout_s)
         except grpc.RpcError as exc:

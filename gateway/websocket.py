@@ -30,10 +30,10 @@ log = logging.getLogger(__name__)
 DOOR = "websocket"
 
 
-async def stream_endpoint(websocket: WebSocket, door: FrontDoor, max_frame_bytes: int) -> None:
+async def stream_endpoint(websocket: WebSocket, door: FrontDoor, max_frame_bytes: int, client: str = "") -> None:
     key = bearer_token(websocket.headers.get("authorization")) or websocket.query_params.get("api_key")
     try:
-        who = await door.authorize(key)
+        who = await door.authorize(key, client)
     except LinguaError as exc:
         metrics.REQUESTS.labels(DOOR, code_name(exc.code)).inc()
         await websocket.send_denial_response(error_response(exc))

@@ -10,7 +10,7 @@ from pathlib import Path
 
 import grpc
 
-from hub_svc.client import HubClient
+from hub_svc.client import HubClient, size_of
 from hub_svc.convert import (
     ImportProblem,
     ModelDir,
@@ -75,7 +75,7 @@ def _publish(client: HubClient, found: ModelDir) -> None:
         print(f"note: {note}", file=sys.stderr)
     with tempfile.TemporaryDirectory(prefix="lingua-import-") as work:
         bundle = to_bundle(found, Path(work))
-        size = sum(p.stat().st_size for p in bundle.files.values())
+        size = sum(size_of(p) for p in bundle.files.values())
         client.publish_files(bundle.files, bundle.model, bundle.version)  # an existing version is an error
     print(f"published {summary(found)} ({len(bundle.files)} files, {size / 1e6:.1f} MB)")
 

@@ -34,7 +34,8 @@ def _parser() -> argparse.ArgumentParser:
 
     tr = sub.add_parser("translate", help="send an audio file through the running mesh")
     tr.add_argument("file", type=Path)
-    tr.add_argument("--from", dest="src", default="en")
+    tr.add_argument("--from", dest="src", default="en",
+                    help='source language, or "auto" to have the node detect it (default en)')
     tr.add_argument("--to", dest="tgt", default="en")
     tr.add_argument("--features", default="", help="comma-separated optional features")
     tr.add_argument("--out", type=Path, help="write the translated speech to this WAV file")
@@ -194,6 +195,7 @@ def main(argv: list[str] | None = None) -> None:
 
 
 def _translate(args: argparse.Namespace) -> int:
+    from lingua.client import tier_name
     from lingua_cli.client import ClientError, SchedulerClient, audio_from_file, features
 
     try:
@@ -223,8 +225,14 @@ def _translate(args: argparse.Namespace) -> int:
         return 0
     t = result.timings
     seconds = len(result.tts_audio.data) / 2 / (result.tts_audio.sample_rate_hz or 1)
-    print(f"transcript ({result.src_lang}):  {result.text_asr}")
+    heard = result.detected_lang or result.src_lang
+    print(f"transcript ({heard}):  {result.text_asr}")
     print(f"translation ({result.tgt_lang}): {result.text_translated}")
+    if result.detected_lang:
+        print(f"detected language: {result.detected_lang}" + (" (asked for auto)" if args.src == "auto" else ""))
+    if result.mt_engine or result.tier:
+        via = f" via {result.pivot_lang}" if result.pivot_lang else ""
+        print(f"engine: {result.mt_engine or '?'} ({tier_name(result.tier).replace('_', '-') or 'tier unknown'}){via}")
     print(f"voice: {result.extras.tts_voice} ({result.extras.tts_voice_quality}), {seconds:.2f} s of speech"
           + (f" -> {args.out}" if args.out else ""))
     print(f"timings ms: queue {t.queue_ms:.0f}  vad {t.vad_ms:.0f}  asr {t.asr_ms:.0f}  mt {t.mt_ms:.0f}  "

@@ -1,10 +1,13 @@
-"""`lingua up`: the whole mesh on this machine, as child processes, until Ctrl-C."""
+"""`lingua up`: the whole mesh on this machine, as child processes, until Ctrl-C (or SIGTERM / SIGHUP).
+
+A stop signal is forwarded to every child as SIGTERM and `lingua up` waits for them; if `lingua up` itself is
+killed, the kernel stops the children (lingua_cli/children.py). Nothing is left running or listening.
+"""
 
 from __future__ import annotations
 
 import os
 import secrets
-import signal
 import subprocess
 import sys
 import time
@@ -14,10 +17,7 @@ from dataclasses import dataclass
 import grpc
 
 from lingua.v1 import admin_pb2, admin_pb2_grpc, node_pb2
-
-
-def _spawn(args: list[str], env: dict[str, str]) -> subprocess.Popen[bytes]:
-    return subprocess.Popen([sys.executable, "-m", *args], env=env)
+from lingua_cli.children import Children, Stopped
 
 
 def _wait_for_node(address: str, procs: list[subprocess.Popen[bytes]], timeout_s: float = 180) -> bool:
@@ -134,7 +134,7 @@ def run_up(port: int, metrics_port: int, config: str | None, schedulers: int = 1
     # A fresh operator token per run, unless the operator chose one.
     env.setdefault("LINGUA_HUB_OPERATOR_TOKEN", secrets.token_urlsafe(24))
     hub_address = f"127.0.0.1:{env.setdefault('LINGUA_HUB_GRPC_PORT', '50052')}"
-    hub_http = env.setdefault("LINGUA_HUB_HTTP_PORT", "8082")
+    env.setdefault("LINGUA_HUB_HTTP_PORT", "8082")
     # The node installs its models from the hub into its own store, as a production node does.
     env.setdefault("LINGUA_NODE_HUB", hub_address)
     env.setdefault("LINGUA_NODE_MODELS_DIR", os.path.join("data", "node", "models"))
@@ -143,32 +143,50 @@ def run_up(port: int, metrics_port: int, config: str | None, schedulers: int = 1
     # the schedulers.
     env.setdefault("LINGUA_GATEWAY_SCHEDULER", ",".join(s.address for s in scheds))
     env.setdefault("LINGUA_GATEWAY_ADMIN_TOKEN", secrets.token_urlsafe(24))
-    gateway_http = env.setdefault("LINGUA_GATEWAY_HTTP_PORT", "8080")
-    gateway_grpc = env.setdefault("LINGUA_GATEWAY_GRPC_PORT", "50053")
-    compat_port = env.setdefault("LINGUA_COMPAT_PORT", "8765")
+    env.setdefault("LINGUA_GATEWAY_HTTP_PORT", "8080")
+    env.setdefault("LINGUA_GATEWAY_GRPC_PORT", "50053")
+    env.setdefault("LINGUA_COMPAT_PORT", "8765")
     env.setdefault("LINGUA_COMPAT_SCHEDULER", ",".join(s.address for s in scheds))
-    dev_key = _dev_key(env)
-    procs = [_spawn(["scheduler_svc"], s.env) for s in scheds]
-    procs.append(_spawn(["hub_svc"], env))
-    procs.append(_spawn(["gateway"], env))
-    procs.append(_spawn(["wirecompat"], env))
+    children = Children()
+    children.handle_signals()  # before the first child: none may outlive a stop requested from now on
     try:
-        print(f"starting {_schedulers_text(scheds)} and model hub ...", flush=True)
-        seeded = _seed_hub(hub_address, env["LINGUA_HUB_OPERATOR_TOKEN"], procs)
-        if seeded is None:
-            print(f"lingua up: the model hub at {hub_address} did not come up; see the log above", file=sys.stderr)
-            return 1
-        print(f"model hub: {seeded}; starting the node (installs from the hub, loads models) ...", flush=True)
-        procs.append(_spawn(["node_svc"], env))
-        if not _wait_for_node(address, procs):
-            print("lingua up: the mesh did not come up; see the log above", file=sys.stderr)
-            return 1
-        if not _wait_for_http(f"http://127.0.0.1:{gateway_http}/healthz", procs):
-            print("lingua up: the gateway did not come up; see the log above", file=sys.stderr)
-            return 1
-        gateway_flag = _flag("--gateway", f"127.0.0.1:{gateway_grpc}", "127.0.0.1:50053")
-        scheduler_flag = _flag("--scheduler", address, "127.0.0.1:50051")
-        print(f"""
+        return _run(children, env, scheds, address, redis)
+    except (Stopped, KeyboardInterrupt):
+        return 0
+    finally:
+        children.stop()
+        children.restore_signals()
+
+
+def _run(children: Children, env: dict[str, str], scheds: list[SchedulerProcess], address: str,
+         redis: str | None) -> int:
+    hub_address = f"127.0.0.1:{env['LINGUA_HUB_GRPC_PORT']}"
+    hub_http = env["LINGUA_HUB_HTTP_PORT"]
+    gateway_http, gateway_grpc = env["LINGUA_GATEWAY_HTTP_PORT"], env["LINGUA_GATEWAY_GRPC_PORT"]
+    compat_port = env["LINGUA_COMPAT_PORT"]
+    dev_key = _dev_key(env)
+    for s in scheds:
+        children.spawn(["scheduler_svc"], s.env)
+    children.spawn(["hub_svc"], env)
+    children.spawn(["gateway"], env)
+    children.spawn(["wirecompat"], env)
+    procs = children.procs
+    print(f"starting {_schedulers_text(scheds)} and model hub ...", flush=True)
+    seeded = _seed_hub(hub_address, env["LINGUA_HUB_OPERATOR_TOKEN"], procs)
+    if seeded is None:
+        print(f"lingua up: the model hub at {hub_address} did not come up; see the log above", file=sys.stderr)
+        return 1
+    print(f"model hub: {seeded}; starting the node (installs from the hub, loads models) ...", flush=True)
+    children.spawn(["node_svc"], env)
+    if not _wait_for_node(address, procs):
+        print("lingua up: the mesh did not come up; see the log above", file=sys.stderr)
+        return 1
+    if not _wait_for_http(f"http://127.0.0.1:{gateway_http}/healthz", procs):
+        print("lingua up: the gateway did not come up; see the log above", file=sys.stderr)
+        return 1
+    gateway_flag = _flag("--gateway", f"127.0.0.1:{gateway_grpc}", "127.0.0.1:50053")
+    scheduler_flag = _flag("--scheduler", address, "127.0.0.1:50051")
+    print(f"""
 Lingua mesh is up.
   scheduler gRPC   {', '.join(s.address for s in scheds)}   (grpcurl -plaintext {address} list){_shared(redis)}
   model hub        gRPC {hub_address}, HTTP http://127.0.0.1:{hub_http}/v1/models ({seeded})
@@ -184,20 +202,9 @@ Lingua mesh is up.
                    curl -H "Authorization: Bearer {dev_key}" -F audio=@some.wav -F src_lang=en -F tgt_lang=fr \\
                         http://127.0.0.1:{gateway_http}/v1/speech/translate
 Press Ctrl-C to stop.""", flush=True)
-        while all(p.poll() is None for p in procs):
-            time.sleep(0.5)
-        return 1
-    except KeyboardInterrupt:
-        return 0
-    finally:
-        for p in reversed(procs):
-            if p.poll() is None:
-                p.send_signal(signal.SIGTERM)
-        for p in procs:
-            try:
-                p.wait(timeout=40)
-            except subprocess.TimeoutExpired:
-                p.kill()
+    while children.alive():
+        time.sleep(0.5)
+    return 1
 
 
 def _flag(name: str, value: str, default: str) -> str:

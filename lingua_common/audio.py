@@ -1,13 +1,25 @@
 """Audio decoding, resampling and PCM helpers shared by every Lingua service.
 
-Proto-free on purpose: callers map their wire enum to one of ``ENCODINGS``.
-Everything returns float32 mono in [-1, 1], which is what the VAD and ASR want.
+Proto-free on purpose: callers map their wire enum to one of ``ENCODINGS`` (errors carry the wire ErrorCode's
+name in ``code_name``). Everything returns float32 mono in [-1, 1], which is what the VAD and ASR want.
+
+Audio from the network is untrusted, so ``decode_audio`` and ``measure_audio`` are one bounded decoder:
+- the container and codec come from the DECLARED encoding, never from the bytes: a FLAC labelled WAV, or
+  Vorbis in an Ogg labelled OGG_OPUS, is refused (INVALID_AUDIO), nothing is probed or guessed;
+- decoding is incremental (one packet / block at a time) and stops with AudioTooLargeError
+  (PAYLOAD_TOO_LARGE) as soon as the decoded duration passes ``AudioLimits.max_seconds`` or the decoded
+  size passes ``max_expansion`` times the payload (a decompression bomb: 3 h of FLAC silence is 0.5 MB);
+- what is kept is the output at the target rate (max_seconds x target_rate floats) plus one packet's
+  samples, whatever the source rate, channel count or declared length.
+It is CPU work: async callers run it in a thread (asyncio.to_thread).
 """
 
 from __future__ import annotations
 
 import io
 import wave
+from collections.abc import Iterator
+from dataclasses import dataclass
 from typing import Final
 
 import av
@@ -17,21 +29,88 @@ import soundfile as sf
 ENCODINGS: Final = ("PCM16", "WAV", "FLAC", "OGG_OPUS", "WEBM_OPUS", "MP3")
 MIN_PCM_RATE: Final = 8000
 MAX_PCM_RATE: Final = 48000
+# The scheduler's default max_utterance_s: what a node decodes at most.
+DEFAULT_MAX_SECONDS: Final = 60.0
 
-# Demuxer names for PyAV. Naming the container (instead of letting FFmpeg probe)
-# makes a mislabelled payload fail loudly rather than decode as something else.
+# Demuxer (PyAV format name) and the codecs each declared encoding may hold. Naming the container (instead of
+# letting FFmpeg probe) makes a mislabelled payload fail loudly rather than decode as something else.
 _AV_FORMATS: Final = {
-    "FLAC": "flac",
-    "OGG_OPUS": "ogg",
-    "WEBM_OPUS": "matroska",
-    "MP3": "mp3",
+    "FLAC": ("flac", frozenset({"flac"})),
+    "OGG_OPUS": ("ogg", frozenset({"opus"})),
+    "WEBM_OPUS": ("matroska", frozenset({"opus"})),
+    "MP3": ("mp3", frozenset({"mp3", "mp3float"})),
 }
+# libsndfile major formats that are RIFF/WAVE files.
+_WAV_FORMATS: Final = frozenset({"WAV", "WAVEX", "RF64"})
+_WAV_BLOCK: Final = 16384
 # Resampler input frames are capped so a long upload never builds one huge frame.
 _RESAMPLE_FRAME: Final = 1 << 16
 
 
+@dataclass(frozen=True)
+class AudioLimits:
+    """How much decoding one untrusted payload may cause."""
+
+    # Longest decoded audio (the utterance limit); past it: AudioTooLargeError.
+    max_seconds: float = DEFAULT_MAX_SECONDS
+    # Largest decoded size (16-bit samples at the source rate, all channels) per payload byte, checked once
+    # `expansion_floor_bytes` have been decoded (so short, legitimately tiny clips pass). Speech compresses
+    # about 2x (FLAC) to about 130x (6 kb/s Opus decoded at 48 kHz); digital silence in FLAC about 700x.
+    max_expansion: float = 512.0
+    expansion_floor_bytes: int = 4 * 1024 * 1024
+    # Highest source sample rate and channel count accepted (containers only; PCM16 has its own range).
+    max_rate: int = 192_000
+    max_channels: int = 8
+
+
 class AudioDecodeError(ValueError):
     """The payload could not be turned into audio; the message says why."""
+
+    code_name = "INVALID_AUDIO"
+
+
+class AudioTooLargeError(AudioDecodeError):
+    """The payload decodes to more than the limits allow; decoding stopped there."""
+
+    code_name = "PAYLOAD_TOO_LARGE"
+
+    def __init__(self, message: str, decoded_s: float) -> None:
+        super().__init__(message)
+        # Seconds decoded before stopping (at least the limit when it was the duration that passed it).
+        self.decoded_s = decoded_s
+
+
+class _Budget:
+    """Counts what was decoded and stops it at the limits."""
+
+    def __init__(self, limits: AudioLimits, payload_bytes: int, label: str) -> None:
+        self.limits, self.payload_bytes, self.label = limits, payload_bytes, label
+        self.seconds = 0.0
+        self.decoded_bytes = 0
+        self.frames = 0
+
+    def add(self, frames: int, rate: int, channels: int) -> None:
+        self.frames += frames
+        self.seconds += frames / rate
+        self.decoded_bytes += frames * channels * 2
+        limits = self.limits
+        if self.seconds > limits.max_seconds:
+            raise AudioTooLargeError(
+                f"{self.label} audio is longer than the {limits.max_seconds:.1f} s limit (decoding stopped at "
+                f"{self.seconds:.1f} s); cut it into sentences", self.seconds)
+        if (self.decoded_bytes > limits.expansion_floor_bytes
+                and self.decoded_bytes > limits.max_expansion * self.payload_bytes):
+            raise AudioTooLargeError(
+                f"{self.label} payload of {self.payload_bytes} bytes expands more than {limits.max_expansion:g}x "
+                "when decoded; refused as a decompression bomb", self.seconds)
+
+
+def _limits(limits: AudioLimits | None, max_duration_s: float | None) -> AudioLimits:
+    limits = limits or AudioLimits()
+    if max_duration_s is not None:
+        limits = AudioLimits(max_duration_s, limits.max_expansion, limits.expansion_floor_bytes, limits.max_rate,
+                             limits.max_channels)
+    return limits
 
 
 def decode_audio(
@@ -41,35 +120,69 @@ def decode_audio(
     channels: int = 1,
     target_rate: int = 16000,
     max_duration_s: float | None = None,
+    limits: AudioLimits | None = None,
 ) -> np.ndarray:
-    """Decode ``data`` to float32 mono in [-1, 1] at ``target_rate``.
+    """Decode ``data`` to float32 mono in [-1, 1] at ``target_rate``, within ``limits`` (default AudioLimits();
+    ``max_duration_s`` overrides its max_seconds).
 
-    ``sample_rate_hz`` and ``channels`` describe raw PCM16 only; container
-    formats carry their own header, which wins.
+    ``sample_rate_hz`` and ``channels`` describe raw PCM16 only; container formats carry their own header,
+    which wins. AudioDecodeError (INVALID_AUDIO) or AudioTooLargeError (PAYLOAD_TOO_LARGE) otherwise.
     """
-    if not data:
-        raise AudioDecodeError("audio payload is empty")
     if target_rate <= 0:
         raise AudioDecodeError(f"invalid target sample rate {target_rate}")
+    out = _StreamResampler(target_rate)
+    for block, rate in _blocks(data, encoding, sample_rate_hz, channels, _limits(limits, max_duration_s)):
+        # Float WAV/FLAC may hold NaN/inf or overs; downstream models assume [-1, 1].
+        out.push(np.clip(np.nan_to_num(block, nan=0.0, posinf=1.0, neginf=-1.0), -1.0, 1.0), rate)
+    return out.finish()
+
+
+def measure_audio(data: bytes, encoding: str, sample_rate_hz: int, channels: int = 1,
+                  limits: AudioLimits | None = None) -> float:
+    """Seconds of audio ``data`` really decodes to (not what its header declares), by decoding it within
+    ``limits`` and keeping nothing. Same errors as decode_audio; AudioTooLargeError.decoded_s says how much was
+    decoded before it stopped."""
+    limits = limits or AudioLimits()
+    if encoding.upper() == "PCM16":  # its length says it all: checked, never converted
+        if not data:
+            raise AudioDecodeError("audio payload is empty")
+        budget = _Budget(limits, len(data), "PCM16")
+        _check_pcm16(data, sample_rate_hz, channels, budget)
+        return budget.seconds
+    seconds = 0.0
+    for block, rate in _blocks(data, encoding, sample_rate_hz, channels, limits):
+        seconds += block.size / rate
+    return seconds
+
+
+def _blocks(data: bytes, encoding: str, sample_rate_hz: int, channels: int,
+            limits: AudioLimits) -> Iterator[tuple[np.ndarray, int]]:
+    """Mono float32 blocks at the source rate, each counted against the limits before it is yielded."""
+    if not data:
+        raise AudioDecodeError("audio payload is empty")
     enc = encoding.upper()
+    budget = _Budget(limits, len(data), enc)
     if enc == "PCM16":
-        audio, rate = _decode_pcm16(data, sample_rate_hz, channels)
+        blocks = _pcm16_blocks(data, sample_rate_hz, channels, budget)
     elif enc == "WAV":
-        audio, rate = _decode_wav(data)
+        blocks = _wav_blocks(data, budget)
     elif enc in _AV_FORMATS:
-        audio, rate = _decode_av(data, _AV_FORMATS[enc], enc, max_duration_s)
+        container_format, codecs = _AV_FORMATS[enc]
+        blocks = _av_blocks(data, container_format, codecs, enc, budget)
     else:
         raise AudioDecodeError(f"unsupported audio encoding {encoding!r}; expected one of {', '.join(ENCODINGS)}")
-    if audio.size == 0:
+    yield from blocks
+    if budget.frames == 0:
         raise AudioDecodeError(f"{enc} payload contains no audio samples")
-    if max_duration_s is not None and audio.size / rate > max_duration_s:
-        raise AudioDecodeError(f"audio is {audio.size / rate:.1f} s long; the limit is {max_duration_s:.1f} s")
-    # Float WAV/FLAC may hold NaN/inf or overs; downstream models assume [-1, 1].
-    audio = np.clip(np.nan_to_num(audio, nan=0.0, posinf=1.0, neginf=-1.0), -1.0, 1.0)
-    return resample(audio.astype(np.float32, copy=False), rate, target_rate)
 
 
-def _decode_pcm16(data: bytes, sample_rate_hz: int, channels: int) -> tuple[np.ndarray, int]:
+def _pcm16_blocks(data: bytes, sample_rate_hz: int, channels: int, budget: _Budget) -> Iterator[tuple[np.ndarray, int]]:
+    _check_pcm16(data, sample_rate_hz, channels, budget)  # refused before anything is converted
+    samples = pcm16_to_float(data)
+    yield samples.reshape(-1, channels).mean(axis=1, dtype=np.float32), sample_rate_hz
+
+
+def _check_pcm16(data: bytes, sample_rate_hz: int, channels: int, budget: _Budget) -> None:
     if not MIN_PCM_RATE <= sample_rate_hz <= MAX_PCM_RATE:
         raise AudioDecodeError(f"PCM16 sample rate {sample_rate_hz} Hz is outside {MIN_PCM_RATE}..{MAX_PCM_RATE} Hz")
     if not 1 <= channels <= 8:
@@ -79,8 +192,14 @@ def _decode_pcm16(data: bytes, sample_rate_hz: int, channels: int) -> tuple[np.n
     frame_bytes = 2 * channels
     if len(data) % frame_bytes:
         raise AudioDecodeError(f"PCM16 payload of {len(data)} bytes is not a whole number of {channels}-channel frames")
-    samples = pcm16_to_float(data)
-    return samples.reshape(-1, channels).mean(axis=1, dtype=np.float32), sample_rate_hz
+    budget.add(len(data) // frame_bytes, sample_rate_hz, channels)
+
+
+def _check_shape(label: str, rate: int, channels: int, limits: AudioLimits) -> None:
+    if not 0 < rate <= limits.max_rate:
+        raise AudioDecodeError(f"{label} sample rate {rate} Hz is outside 1..{limits.max_rate} Hz")
+    if not 0 < channels <= limits.max_channels:
+        raise AudioDecodeError(f"{label} channel count {channels} is outside 1..{limits.max_channels}")
 
 
 def wav_seconds(data: bytes) -> float:
@@ -92,59 +211,112 @@ def wav_seconds(data: bytes) -> float:
         raise AudioDecodeError(f"not a readable WAV file: {exc}") from None
 
 
-def _decode_wav(data: bytes) -> tuple[np.ndarray, int]:
+def _wav_blocks(data: bytes, budget: _Budget) -> Iterator[tuple[np.ndarray, int]]:
     try:
-        frames, rate = sf.read(io.BytesIO(data), dtype="float32", always_2d=True)
+        sound = sf.SoundFile(io.BytesIO(data))
     except Exception as sf_error:  # libsndfile rejects some odd-but-valid headers
-        try:
-            return _decode_wav_stdlib(data)
-        except Exception:
+        if not data.startswith(b"RIFF"):
             detail = getattr(sf_error, "error_string", None) or str(sf_error)
             raise AudioDecodeError(f"WAV payload could not be decoded: {detail}") from sf_error
-    return np.asarray(frames, dtype=np.float32).mean(axis=1, dtype=np.float32), int(rate)
+        yield from _wav_blocks_stdlib(data, budget)
+        return
+    with sound:
+        if sound.format not in _WAV_FORMATS:  # libsndfile reads many formats; only WAV was declared
+            raise AudioDecodeError(f"WAV payload is not a RIFF/WAVE file (it reads as {sound.format})")
+        rate, channels = int(sound.samplerate), int(sound.channels)
+        _check_shape("WAV", rate, channels, budget.limits)
+        try:
+            for block in sound.blocks(blocksize=_WAV_BLOCK, dtype="float32", always_2d=True):
+                budget.add(len(block), rate, channels)
+                yield np.asarray(block, dtype=np.float32).mean(axis=1, dtype=np.float32), rate
+        except AudioDecodeError:
+            raise
+        except Exception as error:
+            raise AudioDecodeError(f"WAV payload could not be decoded: {error}") from error
 
 
-def _decode_wav_stdlib(data: bytes) -> tuple[np.ndarray, int]:
-    with wave.open(io.BytesIO(data), "rb") as wav:
+def _wav_blocks_stdlib(data: bytes, budget: _Budget) -> Iterator[tuple[np.ndarray, int]]:
+    try:
+        wav = wave.open(io.BytesIO(data), "rb")  # noqa: SIM115 - closed by the `with` below
+    except (wave.Error, EOFError) as exc:
+        raise AudioDecodeError(f"WAV payload could not be decoded: {exc}") from None
+    with wav:
         if wav.getsampwidth() != 2:
-            raise AudioDecodeError("stdlib WAV fallback only handles 16-bit PCM")
-        channels = wav.getnchannels()
-        rate = wav.getframerate()
-        raw = wav.readframes(wav.getnframes())
-    samples = pcm16_to_float(raw[: len(raw) - len(raw) % (2 * channels)])
-    return samples.reshape(-1, channels).mean(axis=1, dtype=np.float32), rate
+            raise AudioDecodeError("WAV payload could not be decoded (only 16-bit PCM has a fallback reader)")
+        channels, rate = wav.getnchannels(), wav.getframerate()
+        _check_shape("WAV", rate, channels, budget.limits)
+        while raw := wav.readframes(_WAV_BLOCK):
+            raw = raw[: len(raw) - len(raw) % (2 * channels)]
+            budget.add(len(raw) // (2 * channels), rate, channels)
+            yield pcm16_to_float(raw).reshape(-1, channels).mean(axis=1, dtype=np.float32), rate
 
 
-def _decode_av(data: bytes, container_format: str, label: str, max_duration_s: float | None) -> tuple[np.ndarray, int]:
+def _av_blocks(data: bytes, container_format: str, codecs: frozenset[str], label: str,
+               budget: _Budget) -> Iterator[tuple[np.ndarray, int]]:
     try:
         with av.open(io.BytesIO(data), mode="r", format=container_format) as container:
             if not container.streams.audio:
                 raise AudioDecodeError(f"{label} payload has no audio stream")
             stream = container.streams.audio[0]
-            # fltp keeps the source layout/rate; we mix and resample ourselves so
-            # every format goes through the same (tested) path.
+            codec = stream.codec_context.name
+            if codec not in codecs:
+                raise AudioDecodeError(f"{label} payload holds {codec} audio, not {'/'.join(sorted(codecs))}")
+            # fltp keeps the source layout/rate; we mix and resample ourselves so every format goes through
+            # the same (tested) path.
             to_float = av.AudioResampler(format="fltp")
-            parts: list[np.ndarray] = []
-            rate = 0
-            total = 0
+            source_rate = 0
             for packet in container.demux(stream):
                 for frame in packet.decode():
+                    rate, channels = frame.sample_rate, frame.layout.nb_channels
+                    _check_shape(label, rate, channels, budget.limits)
+                    if source_rate and rate != source_rate:
+                        raise AudioDecodeError(f"{label} sample rate changes mid-stream ({source_rate} -> {rate} Hz)")
+                    source_rate = rate
+                    budget.add(frame.samples, rate, channels)  # before converting: a refused packet costs nothing
                     for out in to_float.resample(frame):
-                        rate = out.sample_rate
-                        planes = out.to_ndarray()
-                        parts.append(planes.mean(axis=0, dtype=np.float32))
-                        total += planes.shape[1]
-                if max_duration_s is not None and rate and total / rate > max_duration_s:
-                    raise AudioDecodeError(f"audio is longer than the {max_duration_s:.1f} s limit")
+                        yield out.to_ndarray().mean(axis=0, dtype=np.float32), rate
     except AudioDecodeError:
         raise
     except Exception as error:  # FFmpeg raises a zoo of av.error.* types
         # strerror drops FFmpeg's errno and the meaningless "<none>" file name.
         detail = getattr(error, "strerror", None) or str(error)
         raise AudioDecodeError(f"{label} payload could not be decoded: {detail}") from error
-    if not parts or rate <= 0:
-        raise AudioDecodeError(f"{label} payload contains no audio samples")
-    return np.concatenate(parts), rate
+
+
+class _StreamResampler:
+    """Mono float32 blocks at one source rate in, one array at ``dst_rate`` out (stateful libswresample, so
+    the output is the same however the input is cut)."""
+
+    def __init__(self, dst_rate: int) -> None:
+        self.dst_rate = dst_rate
+        self.src_rate = 0
+        self._resampler: av.AudioResampler | None = None
+        self._outs: list[np.ndarray] = []
+
+    def push(self, block: np.ndarray, rate: int) -> None:
+        if self.src_rate and rate != self.src_rate:
+            raise AudioDecodeError(f"sample rate changes mid-stream ({self.src_rate} -> {rate} Hz)")
+        self.src_rate = rate
+        block = np.ascontiguousarray(block, dtype=np.float32)
+        if rate == self.dst_rate or block.size == 0:
+            if block.size:
+                self._outs.append(block)
+            return
+        if self._resampler is None:
+            self._resampler = av.AudioResampler(format="flt", layout="mono", rate=self.dst_rate)
+        for start in range(0, block.size, _RESAMPLE_FRAME):
+            frame = av.AudioFrame.from_ndarray(np.ascontiguousarray(block[None, start : start + _RESAMPLE_FRAME]),
+                                               format="flt", layout="mono")
+            frame.sample_rate = rate
+            self._outs.extend(f.to_ndarray().reshape(-1) for f in self._resampler.resample(frame))
+
+    def finish(self) -> np.ndarray:
+        if self._resampler is not None:
+            # Flushing returns the filter tail, so the output length matches the duration.
+            self._outs.extend(f.to_ndarray().reshape(-1) for f in self._resampler.resample(None))
+        if not self._outs:
+            return np.zeros(0, dtype=np.float32)
+        return np.concatenate(self._outs).astype(np.float32, copy=False)
 
 
 def resample(audio: np.ndarray, src_rate: int, dst_rate: int) -> np.ndarray:

@@ -20,7 +20,7 @@ from typing import Any
 import grpc
 
 from lingua.v1 import common_pb2, node_pb2, node_pb2_grpc, session_pb2
-from lingua_common.audio import AudioDecodeError, decode_audio
+from lingua_common.audio import AudioDecodeError, AudioLimits, AudioTooLargeError, decode_audio
 from lingua_common.errors import LinguaError
 from lingua_common.grpc_server import channel_options
 from node_svc.capabilities import installed_models, module_extras, module_request
@@ -67,7 +67,6 @@ class NodeAgent:
         self._stopping = False
         self._outbox: Outbox | None = None
         self._job_log = JobLog(settings.job_log)
-        self._directions: dict[tuple[str, int], tuple[str, str]] = {}
         # For the dashboard (node_svc/control.py): recent jobs, resource samples, the loop to call into.
         self.jobs = JobsView()
         self.resources = ResourceHistory()
@@ -330,9 +329,11 @@ class NodeAgent:
         self.pipeline.sync_models()  # a model removed a moment ago must not be used (MODEL_NOT_AVAILABLE)
         self._job_log.write(self.node_id, job.job_id, job.attempt_id, "start")
         send(node_pb2.NodeMessage(job_started=node_pb2.JobStarted(job_id=job.job_id, attempt_id=job.attempt_id)))
-        try:
+        try:  # bounded: stops at DEFAULT_MAX_SECONDS decoded (or a decompression bomb's ratio), never guesses
             audio = decode_audio(job.audio.data, common_pb2.AudioEncoding.Name(job.audio.encoding),
-                                 job.audio.sample_rate_hz, job.audio.channels or 1)
+                                 job.audio.sample_rate_hz, job.audio.channels or 1, limits=AudioLimits())
+        except AudioTooLargeError as exc:  # a wire ErrorCode the pipeline's own ErrorCode list does not name
+            raise PipelineError("PAYLOAD_TOO_LARGE", str(exc)) from None  # type: ignore[arg-type]
         except AudioDecodeError as exc:
             raise PipelineError("INVALID_AUDIO", str(exc)) from None
         seq = 0
@@ -352,37 +353,26 @@ class NodeAgent:
                     audio=common_pb2.Audio(data=pcm, encoding=common_pb2.PCM16, sample_rate_hz=rate, channels=1))))
             seq += 1
 
-        src, tgt = self._direction(job, audio)
-        request = PipelineRequest(audio=audio, src_lang=src, tgt_lang=tgt, context_text=job.context_text,
-                                  modules=module_request(job))
-        result = self.pipeline.run(request, on_partial=on_partial, on_tts_chunk=on_tts, cancelled=cancelled)
-        self._directions[(job.job_id, job.attempt_id)] = (src, tgt)
-        return result
-
-    def _direction(self, job: node_pb2.JobAssign, audio: Any) -> tuple[str, str]:
-        """Which way to translate: as assigned, or in two-way mode from the language spoken."""
-        if job.mode != session_pb2.SESSION_MODE_TWO_WAY:
-            return job.src_lang, job.tgt_lang
-        a, b = job.lang_a, job.lang_b
-        heard = [lang for lang in (a, b) if lang in self.pipeline.asr.languages]
-        if len(heard) == 1:  # the ASR model knows only one of the two languages: that is the one spoken
-            src = heard[0]
-        else:
-            detect = getattr(self.pipeline.asr, "detect_language", None)
-            src = detect(audio, [a, b]) if detect is not None else a
-        return (a, b) if src == a else (b, a)
+        two_way = (job.lang_a, job.lang_b) if job.mode == session_pb2.SESSION_MODE_TWO_WAY else None
+        request = PipelineRequest(audio=audio, src_lang=job.src_lang, tgt_lang=job.tgt_lang,
+                                  context_text=job.context_text, modules=module_request(job), two_way=two_way)
+        return self.pipeline.run(request, on_partial=on_partial, on_tts_chunk=on_tts, cancelled=cancelled)
 
     def _result_proto(self, job: node_pb2.JobAssign, r: PipelineResult) -> common_pb2.TranslationResult:
         t = r.timings
-        src, tgt = self._directions.pop((job.job_id, job.attempt_id), (job.src_lang, job.tgt_lang))
         return common_pb2.TranslationResult(
             session_id=job.session_id, utterance_index=job.utterance_index, job_id=job.job_id,
             node_id=self.node_id, attempt_id=job.attempt_id, text_asr=r.text_asr,
-            text_translated=r.text_translated, src_lang=src, tgt_lang=tgt,
+            text_translated=r.text_translated, src_lang=r.src_lang or job.src_lang,
+            tgt_lang=r.tgt_lang or job.tgt_lang, detected_lang=r.detected_lang, mt_engine=r.mt_engine,
+            tier=r.mt_tier, pivot_lang=r.pivot_lang,  # type: ignore[arg-type]
             tts_audio=common_pb2.Audio(data=r.tts_pcm16, encoding=common_pb2.PCM16,
                                        sample_rate_hz=r.tts_sample_rate, channels=1),
             extras=common_pb2.Extras(tts_voice=r.tts_voice, tts_voice_quality=r.tts_voice_quality, notes=r.notes,
-                                     detected_lang=src if job.mode == session_pb2.SESSION_MODE_TWO_WAY else "",
+                                     detected_lang=r.detected_lang, detected_lang_probability=r.detected_probability,
+                                     mt_unknown_words=r.mt_marks.unknown,
+                                     mt_untranslated_words=r.mt_marks.untranslated,
+                                     mt_generation_gaps=r.mt_marks.generation_gaps,
                                      module_errors=r.module_errors, **module_extras(r.extras)),
             timings=common_pb2.Timings(vad_ms=t.get("vad_ms", 0), asr_ms=t.get("asr_ms", 0),
                                        mt_ms=t.get("mt_ms", 0), tts_ms=t.get("tts_ms", 0),

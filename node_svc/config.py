@@ -43,10 +43,17 @@ class NodeSettings:
     # Model hub (gRPC address) installs come from; empty: 127.0.0.1:50052.
     hub: str = ""
     # Models to install from the hub at start-up when the store lacks them (comma-separated ids; "bundled" =
-    # silero-vad, whisper-tiny.en, piper-en-us-joe-medium, phrasebook-m2m100).
+    # silero-vad, whisper-tiny.en, piper-en-us-joe-medium, phrasebook-m2m100, whisper-base and the Apertium
+    # pairs apertium-eng-spa, apertium-fr-es, apertium-eng-cat, apertium-es-pt: BUNDLED_MODEL_IDS).
     install: str = ""
     # Bearer token for a hub whose reads need one (empty: none, or $LINGUA_HUB_TOKEN).
     hub_token: str = ""
+    # Where engines run: auto (CUDA when CTranslate2 sees a GPU), cpu or cuda.
+    device: str = "auto"
+    # Serve espeak-ng's native voices (when the Debian package is installed) for languages without a Piper voice.
+    espeak_voices: bool = True
+    # Voice overrides, "lang=model_id,…" (e.g. "es=espeak-ng"); otherwise native > espeak-ng > cross-lingual.
+    voices: str = ""
 
 
 DEFAULT_HUB = "127.0.0.1:50052"

@@ -17,10 +17,12 @@ from typing import Any, Final, Literal, Protocol
 import numpy as np
 
 from lingua_common.audio import pcm16_to_float, resample
-from node_svc.engines.asr import AsrOutput
+from node_svc.engines.apertium import Marks
+from node_svc.engines.asr import AsrOutput, pick_language
 from node_svc.engines.tts import TtsChunk, normalize_language, split_sentences
 from node_svc.modules.manager import ModuleManager
 from node_svc.modules.stage import Analysis, ModuleRequest, ModuleStage
+from node_svc.routes import AUTO, MtOutput
 from node_svc.serving import (
     EngineLoaders,
     Installed,
@@ -38,6 +40,9 @@ SAMPLE_RATE: Final = 16000
 # Whisper pads every call to a 30 s window, so a call costs about the same for
 # 2 s as for 25 s: VAD segments are packed into calls of up to this length.
 MAX_ASR_CHUNK_S: Final = 25.0
+# For "auto": a language Whisper is this sure of is taken as heard even when the node cannot translate it (the
+# client gets UNSUPPORTED_LANGUAGE); below it, the most probable language the node can translate wins.
+SURE_LANGUAGE_P: Final = 0.9
 _LANG_CODE: Final = re.compile(r"^[a-z]{2,3}$")
 
 ErrorCode = Literal["MODEL_NOT_AVAILABLE", "MODEL_LOAD_FAILED", "UNSUPPORTED_LANGUAGE", "INVALID_AUDIO",
@@ -108,6 +113,8 @@ class PipelineRequest:
     context_text: str = ""
     # Optional modules the job asked for, with their per-session settings.
     modules: ModuleRequest = field(default_factory=ModuleRequest)
+    # A two-way session's languages: the one heard is the source, the other the target (src/tgt ignored).
+    two_way: tuple[str, str] | None = None
 
 
 @dataclass
@@ -124,6 +131,17 @@ class PipelineResult:
     extras: dict[str, Any] = field(default_factory=dict)
     module_errors: dict[str, str] = field(default_factory=dict)
     speaker_embedding: np.ndarray | None = None
+    # The direction actually translated (the detected source for "auto" and two-way requests).
+    src_lang: str = ""
+    tgt_lang: str = ""
+    detected_lang: str = ""
+    detected_probability: float = 0.0
+    # How it was translated: engine ("+" joins a pivot chain), tier (lingua_common.model_format), pivot language,
+    # and the words the engine marked as unknown / untranslated / not generated.
+    mt_engine: str = ""
+    mt_tier: int = 0
+    pivot_lang: str = ""
+    mt_marks: Marks = field(default_factory=Marks)
 
 
 @dataclass
@@ -157,17 +175,23 @@ class Pipeline:
         # Set by from_store: where the models come from, and the store generation last synced.
         self.store: ModelSource | None = None
         self.served: ServedModels | None = None
+        self.system: list[Any] = []  # engines of the operating system served beside the store's
         self._store_generation = -1
         self._sync_lock = threading.Lock()
 
     @classmethod
     def from_store(cls, store: ModelSource, cpu_threads: int | None = None,
-                   modules: list[str] | None = None) -> Pipeline:
-        """Serve whatever the node's model store holds; models load on first use (TTS and VAD at once)."""
-        served = ServedModels(EngineLoaders(cpu_threads))
-        pipeline = cls(vad=RoutedVad(served), asr=RoutedAsr(served), mt=RoutedMt(served), tts=RoutedTts(served),
-                       modules=ModuleManager(modules))
+                   modules: list[str] | None = None, device: str = "cpu", system_models: bool = True,
+                   voices: dict[str, str] | None = None) -> Pipeline:
+        """Serve whatever the node's model store holds (and, with system_models, espeak-ng's voices); models
+        load on first use. `device`: "cpu" or "cuda"; `voices`: language -> TTS model id preferred for it."""
+        from node_svc.models.system import system_models as installed_system_models
+
+        served = ServedModels(EngineLoaders(cpu_threads, device))
+        pipeline = cls(vad=RoutedVad(served), asr=RoutedAsr(served), mt=RoutedMt(served),
+                       tts=RoutedTts(served, voices), modules=ModuleManager(modules))
         pipeline.store, pipeline.served = store, served
+        pipeline.system = installed_system_models() if system_models else []
         pipeline.sync_models()
         return pipeline
 
@@ -184,7 +208,7 @@ class Pipeline:
             generation = self.store.generation()
             if generation == self._store_generation:
                 return False
-            installed: list[Installed] = self.store.list()
+            installed: list[Installed] = [*self.store.list(), *self.system]
             self.served.sync(installed)
             self._store_generation = generation
             self._tts_wps.clear()
@@ -272,16 +296,29 @@ class Pipeline:
         start = time.perf_counter()
         timings = {"vad_ms": 0.0, "asr_ms": 0.0, "mt_ms": 0.0, "tts_ms": 0.0, "total_ms": 0.0}
         audio = _validate_audio(req.audio)
-        src, tgt = self._validate_languages(req.src_lang, req.tgt_lang)
-        quality = self.tts.quality_for(tgt)
+        detecting = req.two_way is not None or normalize_language(req.src_lang) == AUTO
+        if detecting:
+            candidates = req.two_way or ()
+            for lang in (*candidates, *(() if req.two_way else (req.tgt_lang,))):
+                if not _LANG_CODE.match(normalize_language(lang)):
+                    raise PipelineError("UNSUPPORTED_LANGUAGE", f"{lang!r} is not a language code")
+            if not getattr(self.asr, "can_detect", False) and not (req.two_way and self._one_heard(req.two_way)):
+                raise PipelineError("UNSUPPORTED_LANGUAGE",
+                                    "this node has no multilingual speech recognition model to identify the language")
+            # Checked again once the language is known; the target must be speakable in any case.
+            src, tgt = normalize_language(req.src_lang), normalize_language(req.tgt_lang)
+        else:
+            src, tgt = self._validate_languages(req.src_lang, req.tgt_lang)
         result = PipelineResult(
             text_asr="",
             text_translated="",
             tts_pcm16=b"",
-            tts_sample_rate=self.tts.sample_rate,
-            tts_voice=self.tts.voice_name,
-            tts_voice_quality=quality,
+            tts_sample_rate=0,
+            tts_voice="",
+            tts_voice_quality="",
             timings=timings,
+            src_lang=src,
+            tgt_lang=tgt,
         )
 
         def finish() -> PipelineResult:
@@ -297,6 +334,17 @@ class Pipeline:
             if on_partial is not None:
                 on_partial("", True)
             return finish()
+
+        if detecting:
+            t = time.perf_counter()
+            src, tgt = self._detect(audio, segments, req, result)
+            timings["lid_ms"] = _ms_since(t)
+            src, tgt = self._validate_languages(src, tgt)
+            result.src_lang, result.tgt_lang = src, tgt
+        voice = self._voice_for(tgt)
+        quality = voice.quality_for(tgt)
+        result.tts_sample_rate, result.tts_voice, result.tts_voice_quality = voice.sample_rate, voice.voice_name, \
+            quality
 
         t = time.perf_counter()
         words: list[Any] = []
@@ -322,16 +370,19 @@ class Pipeline:
         if src == tgt:
             result.text_translated = source_text
         else:
-            sentences = split_sentences(source_text)
-            translated = self.mt.translate(sentences, src, tgt, context=req.context_text)
-            result.text_translated = " ".join(s.strip() for s in translated if s.strip())
+            output = self._translate(split_sentences(source_text), src, tgt, req.context_text)
+            result.text_translated = " ".join(s.strip() for s in output.texts if s.strip())
+            result.mt_engine, result.mt_tier, result.pivot_lang = output.engine, output.tier, output.pivot
+            result.mt_marks = output.marks
+            if output.marks.total:
+                result.notes.append(f"{output.engine} marked {output.marks.total} word(s) it could not translate")
         timings["mt_ms"] = _ms_since(t)
         result.text_translated = self.stage.after_mt(analysis, result.text_translated)
 
         _check(cancelled, "before speech synthesis")
         scale = self.stage.length_scale(mods, analysis, tgt) if mods.features else 1.0
         result.tts_pcm16, timings["tts_ms"] = self._synthesize(
-            result.text_translated, tgt, on_tts_chunk, cancelled, scale,
+            voice, result.text_translated, tgt, on_tts_chunk, cancelled, scale,
             (lambda pcm, rate: self.stage.adapt(mods, analysis, pcm, rate)) if mods.features else None)
         if mods.features:
             self.stage.finish(analysis)
@@ -340,8 +391,60 @@ class Pipeline:
             result.speaker_embedding = analysis.speaker_embedding
             result.notes += [f"{name} did not run: {why}" for name, why in analysis.errors.items()]
         if quality == "cross_lingual":
-            result.notes.append(f"TTS voice {self.tts.voice_name} speaks {tgt} cross-lingually")
+            result.notes.append(f"TTS voice {voice.voice_name} speaks {tgt} cross-lingually")
         return finish()
+
+    def _one_heard(self, langs: tuple[str, str]) -> bool:
+        return sum(normalize_language(lang) in self.asr.languages for lang in langs) == 1
+
+    def _detect(self, audio: np.ndarray, segments: list[tuple[int, int]], req: PipelineRequest,
+                result: PipelineResult) -> tuple[str, str]:
+        """(src, tgt) from the language heard: one of a two-way pair, or for "auto" one this node can translate
+        into the target — unless Whisper is sure it heard a language the node cannot translate (then say so)."""
+        if req.two_way is not None:
+            a, b = (normalize_language(x) for x in req.two_way)
+            heard = [lang for lang in (a, b) if lang in self.asr.languages]
+            if len(heard) == 1 and not getattr(self.asr, "can_detect", False):
+                src = heard[0]  # the ASR knows only one of the two: that is the one spoken
+            else:
+                src, result.detected_probability = pick_language(self._language_probabilities(audio, segments),
+                                                                 [a, b])
+            result.detected_lang = src
+            return (a, b) if src == a else (b, a)
+        tgt = normalize_language(req.tgt_lang)
+        probs = self._language_probabilities(audio, segments)
+        top, top_p = pick_language(probs)
+        servable = [lang for lang in self.asr.languages
+                    if lang != AUTO and (lang == tgt or self.mt.supports(lang, tgt))]
+        if top not in servable and top_p >= SURE_LANGUAGE_P:
+            raise PipelineError("UNSUPPORTED_LANGUAGE",
+                                f"heard {top!r} (p={top_p:.2f}); this node cannot translate {top}->{tgt} "
+                                f"(it translates into {tgt} from: {', '.join(sorted(servable)) or 'nothing'})")
+        src, result.detected_probability = pick_language(probs, servable)
+        result.detected_lang = src
+        return src, tgt
+
+    def _language_probabilities(self, audio: np.ndarray, segments: list[tuple[int, int]]) -> dict[str, float]:
+        speech = next(_pack_segments(audio, segments, int(MAX_ASR_CHUNK_S * SAMPLE_RATE)))
+        try:
+            probs: dict[str, float] = self.asr.language_probabilities(speech)  # type: ignore[attr-defined]
+        except ModelUnavailable as exc:
+            raise PipelineError("UNSUPPORTED_LANGUAGE", str(exc)) from exc
+        return probs
+
+    def _voice_for(self, language: str) -> Any:
+        """The TTS engine that speaks `language` (a routed TTS picks per language; a single voice is itself)."""
+        pick = getattr(self.tts, "voice_for", None)
+        return pick(language) if pick is not None else self.tts
+
+    def _translate(self, sentences: list[str], src: str, tgt: str, context: str) -> MtOutput:
+        detailed = getattr(self.mt, "translate_output", None)
+        if detailed is not None:
+            output: MtOutput = detailed(sentences, src, tgt, context)
+            return output
+        texts = self.mt.translate(sentences, src, tgt, context=context)
+        tier = getattr(self.mt, "tier", 0)
+        return MtOutput(texts, getattr(self.mt, "engine", "") or getattr(self.mt, "model_id", ""), tier)
 
     def _transcribe(
         self,
@@ -374,6 +477,7 @@ class Pipeline:
 
     def _synthesize(
         self,
+        voice: Any,
         text: str,
         tgt: str,
         on_tts_chunk: TtsChunkCallback | None,
@@ -387,7 +491,7 @@ class Pipeline:
         """
         pcm = bytearray()
         engine_s = 0.0
-        chunks = self.tts.synthesize(text, tgt, length_scale)
+        chunks = voice.synthesize(text, tgt, length_scale)
         while True:
             t = time.perf_counter()
             chunk = next(chunks, None)

@@ -17,9 +17,13 @@ from typing import Any, Generic, Protocol, TypeVar
 import numpy as np
 
 from lingua.v1 import common_pb2, node_pb2
-from node_svc.engines.asr import AsrOutput
+from lingua_common.model_format import ENGINE_APERTIUM, ENGINE_ESPEAK
+from node_svc.engines.apertium import Marks
+from node_svc.engines.asr import AsrOutput, pick_language
+from node_svc.engines.device import onnx_providers
 from node_svc.engines.tts import TtsChunk
 from node_svc.models.local import version_key
+from node_svc.routes import AUTO, MtOutput, MtRoute, mt_offers, plan_routes
 
 log = logging.getLogger(__name__)
 
@@ -41,6 +45,8 @@ class Installed(Protocol):
     def pairs(self) -> tuple[tuple[str, str], ...]: ...
     @property
     def dialect(self) -> str: ...
+    @property
+    def engine(self) -> str: ...
     @property
     def path(self) -> Path: ...
 
@@ -123,34 +129,45 @@ class Loaders(Protocol):
 
 
 class EngineLoaders:
-    """The real engines for each kind of installed model directory."""
+    """The real engines for each kind of installed model directory, by the engine its manifest names."""
 
-    def __init__(self, cpu_threads: int | None = None) -> None:
+    def __init__(self, cpu_threads: int | None = None, device: str = "cpu") -> None:
         self.cpu_threads = cpu_threads
+        self.device = device
 
     def asr(self, model: Installed) -> Any:
         from node_svc.engines.asr import WhisperAsr
+        from node_svc.engines.device import ct2_compute_type
 
-        engine = WhisperAsr(model_path=str(model.path), cpu_threads=self.cpu_threads)
+        engine = WhisperAsr(model_path=str(model.path), cpu_threads=self.cpu_threads, device=self.device,
+                            compute_type=ct2_compute_type(self.device))
         engine.model_name = model.model_id
         return engine
 
     def mt(self, model: Installed) -> Any:
+        if model.engine == ENGINE_APERTIUM:
+            from node_svc.engines.apertium import ApertiumTranslator
+
+            return ApertiumTranslator(model.path)
         from node_svc.engines.mt import M2M100Translator
 
-        return M2M100Translator(model.path, intra_threads=min(2, self.cpu_threads or 2))
+        return M2M100Translator(model.path, intra_threads=min(2, self.cpu_threads or 2), device=self.device)
 
     def tts(self, model: Installed) -> Any:
+        if model.engine == ENGINE_ESPEAK:
+            from node_svc.engines.espeak import EspeakTts
+
+            return EspeakTts()
         from node_svc.engines.tts import PiperTts
 
         onnx = next(p for p in sorted(model.path.glob("*.onnx")))
         return PiperTts(model_path=onnx, config_path=onnx.with_name(onnx.name + ".json"),
-                        cpu_threads=self.cpu_threads)
+                        cpu_threads=self.cpu_threads, providers=onnx_providers(self.device))
 
     def vad(self, model: Installed) -> Any:
         from node_svc.engines.vad import SileroVad
 
-        return SileroVad(next(p for p in sorted(model.path.glob("*.onnx"))))
+        return SileroVad(next(p for p in sorted(model.path.glob("*.onnx"))), providers=onnx_providers(self.device))
 
 
 _KIND_NAMES: dict[int, str] = {node_pb2.MODEL_KIND_ASR: "asr", node_pb2.MODEL_KIND_MT: "mt",
@@ -196,7 +213,8 @@ class ServedModels:
         return slots[0]
 
     def protos(self) -> list[node_pb2.InstalledModel]:
-        """What the node advertises: the serving version of each model (ERROR when none can load)."""
+        """What the node advertises: the serving version of each model (ERROR when none can load), each MT
+        pair with its tier and engine, and the pivot pairs the node can chain."""
         out = []
         for kind in _KIND_NAMES.values():
             for slot in self.slots(kind):
@@ -210,12 +228,39 @@ class ServedModels:
                     state = node_pb2.MODEL_STATE_READY
                 entry = node_pb2.InstalledModel(
                     model_id=model.model_id, kind=model.kind, version=model.version, dialect=model.dialect,  # type: ignore[arg-type]
-                    languages=list(model.languages), state=state,  # type: ignore[arg-type]
-                    pairs=[common_pb2.LanguagePair(src_lang=s, tgt_lang=t) for s, t in model.pairs])
+                    languages=list(model.languages), state=state, engine=model.engine)  # type: ignore[arg-type]
+                if kind == "mt":
+                    offered = mt_offers(model)
+                    entry.pairs.extend(common_pb2.LanguagePair(src_lang=s, tgt_lang=t, tier=tier,  # type: ignore[arg-type]
+                                                               engine=model.engine or model.model_id)
+                                       for (s, t), tier in offered)
+                    if not offered and state == node_pb2.MODEL_STATE_READY:
+                        entry.state = node_pb2.MODEL_STATE_NOT_INSTALLED  # e.g. its Debian package is missing
+                if kind == "asr" and len(model.languages) > 1:
+                    entry.languages.append(AUTO)  # a multilingual model identifies the spoken language
                 if kind == "tts" and state == node_pb2.MODEL_STATE_READY:
                     self._voice_languages(slot, entry)
                 out.append(entry)
+        pivots = plan_routes(self.direct_routes())
+        pivot_pairs = [r for r in pivots.values() if r.pivot]
+        if pivot_pairs:
+            out.append(node_pb2.InstalledModel(
+                model_id="pivot", kind=node_pb2.MODEL_KIND_MT, engine="pivot", state=node_pb2.MODEL_STATE_READY,
+                pairs=[common_pb2.LanguagePair(src_lang=r.src, tgt_lang=r.tgt, tier=r.tier,  # type: ignore[arg-type]
+                                               engine=r.engine, pivot_lang=r.pivot) for r in pivot_pairs]))
         return out
+
+    def direct_routes(self) -> list[MtRoute]:
+        """Every pair an installed MT model translates directly (whose engine can run here)."""
+        routes = []
+        for slot in self.slots("mt"):
+            model = slot.serving
+            if model is None:
+                continue
+            for (src, tgt), tier in mt_offers(model):
+                routes.append(MtRoute(src, tgt, tier, model.engine or model.model_id,
+                                      legs=((slot.model_id, src, tgt),)))
+        return routes
 
     @staticmethod
     def _voice_languages(slot: VersionedModel[Any], entry: node_pb2.InstalledModel) -> None:
@@ -231,35 +276,44 @@ class ServedModels:
 
 
 class RoutedMt:
-    """MtEngine over every installed MT model: a pair goes to the model that offers it."""
+    """MtEngine over every installed MT model: each pair by its best route (tier), pivots included."""
 
     def __init__(self, models: ServedModels) -> None:
         self._models = models
 
-    def _slot_for(self, src: str, tgt: str) -> VersionedModel[Any] | None:
-        for slot in self._models.slots("mt"):
-            serving = slot.serving
-            if serving is not None and (src, tgt) in serving.pairs:
-                return slot
-        return None
+    def routes(self) -> dict[tuple[str, str], MtRoute]:
+        return plan_routes(self._models.direct_routes())
 
     @property
     def language_pairs(self) -> list[tuple[str, str]]:
-        pairs: dict[tuple[str, str], None] = {}
-        for slot in self._models.slots("mt"):
-            if (serving := slot.serving) is not None:
-                pairs.update(dict.fromkeys(serving.pairs))
-        return list(pairs)
+        return list(self.routes())
 
     def supports(self, src: str, tgt: str) -> bool:
-        return self._slot_for(src, tgt) is not None
+        return (src, tgt) in self.routes()
+
+    def translate_output(self, sentences: list[str], src: str, tgt: str, context: str = "") -> MtOutput:
+        route = self.routes().get((src, tgt))
+        if route is None:
+            raise ModelUnavailable(f"no installed translation model for {src}->{tgt}")
+        texts, marks = list(sentences), Marks()
+        for model_id, leg_src, leg_tgt in route.legs:
+            engine = self._slot(model_id).engine()
+            if hasattr(engine, "translate_marked"):
+                out = engine.translate_marked(texts, leg_src, leg_tgt)
+                texts = out.texts
+                marks.add(out.marks)
+            else:
+                texts = engine.translate(texts, leg_src, leg_tgt, context if len(route.legs) == 1 else "")
+        return MtOutput(texts, route.engine, route.tier, route.pivot, marks)
 
     def translate(self, sentences: list[str], src: str, tgt: str, context: str = "") -> list[str]:
-        slot = self._slot_for(src, tgt)
+        return self.translate_output(sentences, src, tgt, context).texts
+
+    def _slot(self, model_id: str) -> VersionedModel[Any]:
+        slot = next((s for s in self._models.slots("mt") if s.model_id == model_id), None)
         if slot is None:
-            raise ModelUnavailable(f"no installed translation model for {src}->{tgt}")
-        result: list[str] = slot.engine().translate(sentences, src, tgt, context)
-        return result
+            raise ModelUnavailable(f"translation model {model_id} was removed")
+        return slot
 
     @property
     def model_id(self) -> str:
@@ -267,17 +321,21 @@ class RoutedMt:
 
 
 class RoutedAsr:
-    """AsrEngine over every installed ASR model: a language goes to the first model that knows it."""
+    """AsrEngine over every installed ASR model: a language goes to the most specialised model that knows it
+    (tiny.en for English, the multilingual model for the rest); language identification to a multilingual one."""
 
     def __init__(self, models: ServedModels) -> None:
         self._models = models
 
     def _slot_for(self, language: str) -> VersionedModel[Any] | None:
-        for slot in self._models.slots("asr"):
-            serving = slot.serving
-            if serving is not None and language in serving.languages:
-                return slot
-        return None
+        knowing = [(len(serving.languages), slot.model_id, slot) for slot in self._models.slots("asr")
+                   if (serving := slot.serving) is not None and language in serving.languages]
+        return min(knowing, key=lambda k: (k[0], k[1]))[2] if knowing else None
+
+    def _detector(self) -> VersionedModel[Any] | None:
+        multilingual = [(-len(serving.languages), slot.model_id, slot) for slot in self._models.slots("asr")
+                        if (serving := slot.serving) is not None and len(serving.languages) > 1]
+        return min(multilingual, key=lambda k: (k[0], k[1]))[2] if multilingual else None
 
     @property
     def languages(self) -> list[str]:
@@ -286,6 +344,10 @@ class RoutedAsr:
             if (serving := slot.serving) is not None:
                 langs.update(dict.fromkeys(serving.languages))
         return list(langs)
+
+    @property
+    def can_detect(self) -> bool:
+        return self._detector() is not None
 
     @property
     def model_name(self) -> str:
@@ -300,13 +362,17 @@ class RoutedAsr:
                                                   word_timestamps=word_timestamps)
         return out
 
-    def detect_language(self, audio16k: np.ndarray, candidates: list[str]) -> str:
-        for slot in self._models.slots("asr"):
-            engine = slot.engine()
-            if getattr(engine, "is_multilingual", False):
-                detected: str = engine.detect_language(audio16k, candidates)
-                return detected
-        return candidates[0]
+    def language_probabilities(self, audio16k: np.ndarray) -> dict[str, float]:
+        """Language identification by the multilingual model: code -> probability."""
+        slot = self._detector()
+        if slot is None:
+            raise ModelUnavailable("no multilingual speech recognition model is installed to identify the language")
+        probs: dict[str, float] = slot.engine().language_probabilities(audio16k)
+        return probs
+
+    def detect_language(self, audio16k: np.ndarray, candidates: Sequence[str] = ()) -> tuple[str, float]:
+        """(language, probability) by the multilingual model; among `candidates` when given."""
+        return pick_language(self.language_probabilities(audio16k), candidates)
 
 
 class SingleEngine:
@@ -325,12 +391,55 @@ class SingleEngine:
 
 
 class RoutedTts(SingleEngine):
-    def __init__(self, models: ServedModels) -> None:
+    """The voice for each target language: a voice native in it, else espeak-ng's own voice for it, else a voice
+    speaking it cross-lingually; `preferred` (language -> model id, node setting `voices`) overrides."""
+
+    def __init__(self, models: ServedModels, preferred: dict[str, str] | None = None) -> None:
         super().__init__(models, "tts")
+        self.preferred = dict(preferred or {})
+
+    def _engines(self) -> list[tuple[str, Any]]:
+        return [(slot.model_id, slot.engine()) for slot in self._models.slots("tts") if slot.serving is not None]
+
+    @property
+    def engine(self) -> Any:
+        """The default voice: the first neural voice (a node's "own" voice), else the first one."""
+        engines = self._engines()
+        if not engines:
+            raise ModelUnavailable("no tts model is installed")
+        return next((e for _, e in engines if e.voice_name != "espeak-ng"), engines[0][1])
+
+    def voice_for(self, language: str) -> Any:
+        engines = self._engines()
+        wanted = self.preferred.get(language)
+        for model_id, engine in engines:
+            if model_id == wanted and engine.supports(language):
+                return engine
+        ranked = [(_QUALITY_RANK.get(engine.quality_for(language), 9), i, engine)
+                  for i, (_, engine) in enumerate(engines) if engine.supports(language)]
+        if not ranked:
+            raise ModelUnavailable(f"no installed voice can speak {language!r}")
+        return min(ranked, key=lambda r: (r[0], r[1]))[2]
+
+    @property
+    def native_languages(self) -> list[str]:
+        return sorted({lang for _, e in self._engines() for lang in e.native_languages})
+
+    @property
+    def cross_lingual_languages(self) -> list[str]:
+        native = set(self.native_languages)
+        return sorted({lang for _, e in self._engines() for lang in e.cross_lingual_languages} - native)
+
+    def quality_for(self, language: str) -> str:
+        quality: str = self.voice_for(language).quality_for(language)
+        return quality
 
     def synthesize(self, text: str, language: str, length_scale: float = 1.0) -> Iterator[TtsChunk]:
-        chunks: Iterator[TtsChunk] = self.engine.synthesize(text, language, length_scale)
+        chunks: Iterator[TtsChunk] = self.voice_for(language).synthesize(text, language, length_scale)
         return chunks
+
+
+_QUALITY_RANK = {"native": 0, "espeak_native": 1, "cross_lingual": 2}
 
 
 class RoutedVad(SingleEngine):

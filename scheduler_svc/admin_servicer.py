@@ -8,6 +8,7 @@ from typing import Any, TypeAlias
 from lingua.v1 import admin_pb2, admin_pb2_grpc, common_pb2, node_pb2
 from lingua_common.errors import LinguaError, abort, make_error
 from scheduler_svc.explain import explain
+from scheduler_svc.languages import wire_pair
 from scheduler_svc.mesh import Mesh
 from scheduler_svc.registry import NodeRecord, NodeState
 
@@ -29,7 +30,7 @@ def node_info(node: NodeRecord) -> admin_pb2.NodeInfo:
         jobs_failed=node.jobs_failed, seconds_per_audio_second=node.seconds_per_audio_s,
         asr_languages=sorted(node.caps.asr_languages), tts_languages=sorted(node.caps.tts_native),
         tts_cross_lingual_languages=sorted(node.caps.tts_cross_lingual),
-        mt_pairs=[common_pb2.LanguagePair(src_lang=s, tgt_lang=t) for s, t in sorted(node.caps.mt_pairs)],
+        mt_pairs=[wire_pair(s, t, node.caps.route(s, t)) for s, t in sorted(node.caps.mt_pairs)],
         resource_usage=node_pb2.ResourceUsage(
             cpu_percent=node.usage.cpu_percent, mem_percent=node.usage.mem_percent,
             gpu_percent=node.usage.gpu_percent, gpu_mem_percent=node.usage.gpu_mem_percent,

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from lingua.rpc import MiB
 from scheduler_svc.health import HealthPolicy
 from scheduler_svc.pools import MODES as POOL_MODES
 from scheduler_svc.scoring import STRATEGIES, Weights
@@ -16,7 +17,14 @@ class SchedulerSettings:
     # Prometheus /metrics; -1 disables it.
     metrics_port: int = 9101
     metrics_host: str = "0.0.0.0"
+    # Largest message the scheduler sends (results carry synthesized speech).
     max_message_mb: int = 64
+    # Largest message it reads; 0: the smallest whole MiB holding max_utterance_s of 48 kHz stereo PCM16
+    # plus 1 MiB for the other fields (12 MiB for 60 s). Bigger ones end the call with RESOURCE_EXHAUSTED.
+    max_receive_mb: int = 0
+    # Concurrent streams per client connection (HTTP/2 SETTINGS_MAX_CONCURRENT_STREAMS). The gateway relays
+    # every session it holds over one connection, so keep this above the sessions one gateway serves.
+    max_concurrent_streams: int = 10_000
 
     # -- node health
     heartbeat_interval_ms: int = 5000
@@ -30,6 +38,9 @@ class SchedulerSettings:
     recover_s: float = 30.0
     # Used when a node registers without max_concurrent_jobs.
     default_max_jobs: int = 2
+    # An offline node is forgotten (registry, index, health) this long after it went offline; a node that
+    # comes back later registers afresh.
+    offline_node_ttl_s: float = 600.0
 
     # -- dispatch: strategy is composite | least_connections | round_robin | power_of_two
     strategy: str = "composite"
@@ -80,8 +91,13 @@ class SchedulerSettings:
     group_max_chars: int = 400
     # grpc-web sessions (OpenSession/Subscribe) without a subscriber are closed after this long.
     session_idle_timeout_ms: int = 120_000
-    # Messages kept for a session whose Subscribe dropped, to deliver after it resumes.
+    # Messages kept for a session whose Subscribe dropped, to deliver after it resumes; past this many,
+    # live extras (partials, TTS chunks, events) are dropped.
     max_buffered_messages: int = 512
+    # A session whose client does not read: past this many unread messages, or this many MiB, it is ended
+    # with CLIENT_TOO_SLOW instead of growing.
+    max_outbox_messages: int = 1024
+    max_outbox_mb: int = 64
 
     # speaker_identification: voices remembered per session (each new one gets the next spk-N id).
     max_speakers_per_session: int = 16
@@ -102,12 +118,24 @@ class SchedulerSettings:
     inbox_maxlen: int = 10_000
     # Graceful shutdown (SIGTERM) when scaled out: in-flight jobs get this long to finish before the
     # instance hands its remaining sessions and nodes to the others anyway.
+    # One instance alone (memory://): in-flight utterances get this long to finish on SIGTERM; what is left
+    # then gets an explicit error outcome before the process exits.
     drain_timeout_ms: int = 10_000
 
-    # -- pairing
+    # -- pairing: a client (its gateway-stamped tenant, else its address) with pairing_max_failures wrong
+    # codes within the window is refused until the oldest ages out; the whole scheduler takes at most
+    # pairing_max_global_failures wrong codes per window (then every redeem waits); a live code is burned
+    # after pairing_code_max_misses wrong guesses made anywhere while it is live.
     pairing_ttl_s: float = 300.0
     pairing_max_failures: int = 5
     pairing_failure_window_s: float = 60.0
+    pairing_max_global_failures: int = 100
+    pairing_code_max_misses: int = 200
+
+    # -- model installs ordered through SchedulerAdmin: unfinished ones are forgotten after this long, and
+    # at most this many are followed at once (the oldest is dropped).
+    install_watch_ttl_s: float = 3_600.0
+    max_install_watches: int = 1_024
 
     def __post_init__(self) -> None:
         if self.strategy not in STRATEGIES:
@@ -116,6 +144,13 @@ class SchedulerSettings:
             raise ValueError(f"pools must be one of {', '.join(POOL_MODES)}, not {self.pools!r}")
         if not self.state_url.startswith(("memory://", "redis://", "rediss://", "unix://")):
             raise ValueError(f"state_url must be memory:// or redis://host:port/db, not {self.state_url!r}")
+
+    @property
+    def receive_limit_bytes(self) -> int:
+        if self.max_receive_mb > 0:
+            return self.max_receive_mb * MiB
+        pcm = int(self.max_utterance_s * 48_000 * 2 * 2)  # the largest utterance: 48 kHz, stereo, 16-bit
+        return -(-(pcm + MiB) // MiB) * MiB
 
     @property
     def heartbeat_timeout_s(self) -> float:

@@ -1,4 +1,7 @@
-"""Graceful shutdown of one instance of several: stop accepting, hand over, exit.
+"""Graceful shutdown: of one instance of several (stop accepting, hand over, exit; `drain`), or of an
+instance alone (finish what is in flight, give the rest an explicit outcome, exit; `drain_alone`).
+
+Scaled out (redis://):
 
 1. Stop accepting: health NOT_SERVING (Envoy takes the instance out of rotation), new node and session
    streams are refused with UNAVAILABLE (clients and nodes try the next instance), new utterances on open
@@ -16,6 +19,7 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 import time
 from collections.abc import Callable
@@ -81,4 +85,33 @@ async def drain(mesh: Mesh, relayed: Callable[[str], int], timeout_s: float, pol
     report.seconds = time.monotonic() - started
     log.info("handed over %d session(s) and %d node(s) in %.1f s (%d and %d with work in flight)",
              report.sessions, report.nodes, report.seconds, report.forced_sessions, report.forced_nodes)
+    return report
+
+
+SHUTTING_DOWN = "the scheduler is shutting down"
+
+
+async def drain_alone(mesh: Mesh, timeout_s: float) -> Handover:
+    """One instance with nobody to hand over to (memory://), on SIGTERM:
+
+    1. Stop accepting: new sessions and node streams are refused (UNAVAILABLE), and a new utterance on an
+       open session gets a SESSION_CLOSED error in its place in the order. Nodes keep working.
+    2. Utterances in flight (running or waiting for a slot) get up to `timeout_s` to finish.
+    3. What is left then gets an explicit SESSION_CLOSED error with its utterance_index; each session's
+       order is flushed (a missing index becomes RESULT_TIMEOUT), a last SESSION_CLOSED error without an
+       index says the session ended, and its stream closes after everything was written.
+    """
+    started = time.monotonic()
+    report = Handover()
+    mesh.draining = True
+    mesh.no_jobs.clear()
+    if mesh.jobs:  # no job is added while draining: wait for the last to finish
+        with contextlib.suppress(TimeoutError):
+            await asyncio.wait_for(mesh.no_jobs.wait(), timeout_s)
+    report.forced_sessions = len({job.session.session_id for job in mesh.jobs.values()})
+    mesh.fail_in_flight(SHUTTING_DOWN)
+    report.sessions = mesh.end_sessions(SHUTTING_DOWN)
+    report.seconds = time.monotonic() - started
+    log.info("stopped %d session(s) in %.1f s (%d with utterances cut short)",
+             report.sessions, report.seconds, report.forced_sessions)
     return report

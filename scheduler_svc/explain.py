@@ -4,8 +4,10 @@ also the dry run of level 1 (which pools, in which order, and what each would gi
 from __future__ import annotations
 
 from lingua.v1 import admin_pb2
+from lingua_common.model_format import TIER_DEMO
 from scheduler_svc.mesh import Mesh, features_mask
 from scheduler_svc.pools import PooledIndex
+from scheduler_svc.registry import UNKNOWN_TIER
 from scheduler_svc.scoring import rank, score_terms
 from scheduler_svc.selection import Need
 
@@ -32,8 +34,12 @@ def explain(mesh: Mesh, request: admin_pb2.ExplainDispatchRequest) -> admin_pb2.
                 terms["dialect"] = weights.dialect
         if need.paired_node_id == node.node_id:
             terms["paired"] = weights.paired
-        candidates.append(admin_pb2.CandidateScore(node_id=node.node_id, score=sum(terms.values()), terms=terms))
-    candidates.sort(key=lambda c: (-c.score, c.node_id))
+        route = node.caps.route(need.src, need.tgt)
+        candidates.append(admin_pb2.CandidateScore(node_id=node.node_id, score=sum(terms.values()), terms=terms,
+                                                   tier=route.tier if route.tier <= TIER_DEMO else 0,  # type: ignore[arg-type]
+                                                   engine=route.engine, pivot_lang=route.pivot))
+    # Tier first (unknown last), then score: the order the index picks in.
+    candidates.sort(key=lambda c: (c.tier or UNKNOWN_TIER, -c.score, c.node_id))
     response.candidates.extend(candidates)
     response.pool_mode = mesh.settings.pools
     if isinstance(mesh.index, PooledIndex):

@@ -5,7 +5,8 @@ support. Each group keeps its eligible nodes in a sorted list ordered by rank, u
 whenever a node's load, usage or state changes (nodes that cannot take a job are not in it).
 Selection looks only at the first entry of the groups whose features cover the job's, so it costs
 microseconds at 10,000 nodes. Bonuses that depend on the job (dialect) are the same for a whole
-group, so comparing group heads stays exact.
+group, so comparing group heads stays exact. Groups also split by translation tier (neural, rule-based,
+pivot, demo): a node with a better tier for the pair wins before any score is compared.
 """
 
 from __future__ import annotations
@@ -20,7 +21,7 @@ from scheduler_svc.registry import NodeRecord, NodeRegistry
 from scheduler_svc.scoring import Weights, rank
 
 Key = tuple[float, str]  # (-rank, node_id): ascending order puts the best first, ties to the smaller id
-GroupKey = tuple[int, frozenset[str]]  # (features mask, dialects)
+GroupKey = tuple[int, int, frozenset[str]]  # (translation tier, features mask, dialects)
 
 
 @dataclass
@@ -69,6 +70,8 @@ class NodeIndex(Protocol):
 
     def update(self, node: NodeRecord) -> None: ...
 
+    def remove(self, node_id: str) -> None: ...
+
     def has_capable(self, src: str, tgt: str, features_mask: int) -> bool: ...
 
     def capable_ids(self, src: str, tgt: str, features_mask: int) -> list[str]: ...
@@ -92,11 +95,11 @@ class CapabilityIndex:
 
     def update(self, node: NodeRecord) -> None:
         """Re-index `node` after any change to its capabilities, state, usage or load."""
-        gkey: GroupKey = (node.caps.features_mask, node.caps.dialects)
+        caps = node.caps
         # A private node (accept_public_jobs false) is in no pool: it serves only sessions paired with it,
         # which reach it through the pairing, not the index (the original's filter was a no-op).
-        keys = sorted(node.caps.job_keys()) if node.accept_public_jobs else []
-        wanted = [(key, gkey) for key in keys]
+        keys = sorted(caps.job_keys()) if node.accept_public_jobs else []
+        wanted = [(key, (caps.tier(*key), caps.features_mask, caps.dialects)) for key in keys]
         if self._membership.get(node.node_id) != wanted:
             self.remove(node.node_id)
             for key, g in wanted:
@@ -128,10 +131,10 @@ class CapabilityIndex:
 
     def has_capable(self, src: str, tgt: str, features_mask: int) -> bool:
         """Whether any indexed node (busy or not) could ever run such a job."""
-        return any(not features_mask & ~g[0] for g in self._groups.get((src, tgt), {}))
+        return any(not features_mask & ~g[1] for g in self._groups.get((src, tgt), {}))
 
     def capable_ids(self, src: str, tgt: str, features_mask: int) -> list[str]:
-        return [n for g, group in self._groups.get((src, tgt), {}).items() if not features_mask & ~g[0]
+        return [n for g, group in self._groups.get((src, tgt), {}).items() if not features_mask & ~g[1]
                 for n in group.members]
 
     def select(self, src: str, tgt: str, features_mask: int, dialect: str = "",
@@ -151,33 +154,44 @@ class CapabilityIndex:
         return self._best(src, tgt, features_mask, dialect, exclude)
 
     def _best(self, src: str, tgt: str, features_mask: int, dialect: str, exclude: frozenset[str]) -> Pick | None:
-        best: tuple[float, str] | None = None
+        best: tuple[int, float, str] | None = None  # (tier, -score, node id): smallest wins
         for g, group in self._groups.get((src, tgt), {}).items():
-            if features_mask & ~g[0]:
+            if features_mask & ~g[1] or (best is not None and g[0] > best[0]):
                 continue
             head = next((k for k in group.ranked if k[1] not in exclude), None)
             if head is None:
                 continue
-            score = -head[0] + (self.weights.dialect if dialect and dialect in g[1] else 0.0)
-            if best is None or (-score, head[1]) < (-best[0], best[1]):
-                best = (score, head[1])
+            score = -head[0] + (self.weights.dialect if dialect and dialect in g[2] else 0.0)
+            if best is None or (g[0], -score, head[1]) < best:
+                best = (g[0], -score, head[1])
         if best is None:
             return None
-        node = self._registry.get(best[1])
-        return None if node is None else Pick(node, best[0])
+        node = self._registry.get(best[2])
+        return None if node is None else Pick(node, -best[1])
 
-    def _eligible(self, node_id: str, features_mask: int, exclude: frozenset[str]) -> NodeRecord | None:
+    def best_tier(self, src: str, tgt: str, features_mask: int, exclude: frozenset[str]) -> int | None:
+        """The best tier among nodes that could take the job now (None: no such node)."""
+        tiers = [g[0] for g, group in self._groups.get((src, tgt), {}).items()
+                 if not features_mask & ~g[1] and any(k[1] not in exclude for k in group.ranked)]
+        return min(tiers, default=None)
+
+    def _eligible(self, node_id: str, features_mask: int, exclude: frozenset[str],
+                  tier: tuple[str, str, int] | None = None) -> NodeRecord | None:
+        """The node if it can take the job now; with `tier` (src, tgt, tier) only at that translation tier."""
         node = self._registry.get(node_id)
         if node is None or node_id in exclude or not node.accepts_jobs() or features_mask & ~node.caps.features_mask:
+            return None
+        if tier is not None and node.caps.tier(tier[0], tier[1]) != tier[2]:
             return None
         return node
 
     def _round_robin(self, src: str, tgt: str, features_mask: int, exclude: frozenset[str]) -> Pick | None:
         ring = self._rings.get((src, tgt))
-        if ring is None:
+        best = self.best_tier(src, tgt, features_mask, exclude)
+        if ring is None or best is None:
             return None
         for _ in range(len(ring.ids)):
-            node = self._eligible(ring.next(), features_mask, exclude)
+            node = self._eligible(ring.next(), features_mask, exclude, (src, tgt, best))
             if node is not None:
                 return Pick(node, rank(node, tgt, "composite", self.weights))
         return None
@@ -185,11 +199,13 @@ class CapabilityIndex:
     def _power_of_two(self, src: str, tgt: str, features_mask: int, dialect: str,
                       exclude: frozenset[str]) -> Pick | None:
         ring = self._rings.get((src, tgt))
-        if ring is None:
+        best = self.best_tier(src, tgt, features_mask, exclude)
+        if ring is None or best is None:
             return None
         found: dict[str, NodeRecord] = {}
         for _ in range(16):  # bounded sampling; falls back to the best node when eligible ones are rare
-            node = self._eligible(ring.ids[self._rng.randrange(len(ring.ids))], features_mask, exclude)
+            node = self._eligible(ring.ids[self._rng.randrange(len(ring.ids))], features_mask, exclude,
+                                  (src, tgt, best))
             if node is not None:
                 found[node.node_id] = node
                 if len(found) == 2:

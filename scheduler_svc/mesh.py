@@ -20,7 +20,8 @@ from lingua.v1 import common_pb2, node_pb2, session_pb2
 from lingua_common.errors import LinguaError, make_error
 from lingua_common.features import FEATURE_NAMES
 from lingua_common.ids import new_id, new_token
-from scheduler_svc import health, metrics
+from lingua_common.model_format import ENGINE_ESPEAK
+from scheduler_svc import health, limits, metrics
 from scheduler_svc.avoidance import ModelAvoidance
 from scheduler_svc.config import SchedulerSettings
 from scheduler_svc.hooks import MeshHooks
@@ -28,7 +29,7 @@ from scheduler_svc.index import CapabilityIndex, NodeIndex
 from scheduler_svc.installs import InstallRequests, InstallWatch
 from scheduler_svc.pairing import LocalPairing, PairingCodes, PairingStore, code_message, unix_ms
 from scheduler_svc.pools import PooledIndex
-from scheduler_svc.registry import NodeCaps, NodeRecord, NodeRegistry, NodeState, Usage
+from scheduler_svc.registry import AUTO, UNKNOWN_TIER, NodeCaps, NodeRecord, NodeRegistry, NodeState, Route, Usage
 from scheduler_svc.selection import Need, NodeSelector
 from scheduler_svc.sessions import Job, JobState, Session
 from scheduler_svc.streaming import ChunkAssembler, GroupContext
@@ -57,8 +58,8 @@ def features_mask(features: common_pb2.Features) -> int:
 def caps_from_models(models: list[node_pb2.InstalledModel], features: common_pb2.Features) -> NodeCaps:
     asr: set[str] = set()
     dialects: set[str] = set()
-    mt: set[tuple[str, str]] = set()
-    tts: set[str] = set()
+    routes: dict[tuple[str, str], Route] = {}
+    voices: dict[str, tuple[str, str]] = {}
     cross: set[str] = set()
     for m in models:
         if m.state not in (node_pb2.MODEL_STATE_READY, node_pb2.MODEL_STATE_UNSPECIFIED):
@@ -68,12 +69,27 @@ def caps_from_models(models: list[node_pb2.InstalledModel], features: common_pb2
         if m.kind == node_pb2.MODEL_KIND_ASR:
             asr.update(m.languages)
         elif m.kind == node_pb2.MODEL_KIND_MT:
-            mt.update((p.src_lang, p.tgt_lang) for p in m.pairs)
+            for p in m.pairs:
+                route = Route(p.tier or UNKNOWN_TIER, p.engine or m.engine or m.model_id, p.pivot_lang)
+                key = (p.src_lang, p.tgt_lang)
+                if key not in routes or (route.tier, route.engine) < (routes[key].tier, routes[key].engine):
+                    routes[key] = route
         elif m.kind == node_pb2.MODEL_KIND_TTS:
-            tts.update(m.languages)
+            quality = "espeak_native" if m.engine == ENGINE_ESPEAK else "native"
+            for lang in m.languages:
+                if lang not in voices or _VOICE_RANK[quality] < _VOICE_RANK[voices[lang][1]]:
+                    voices[lang] = (m.model_id, quality)
             cross.update(m.cross_lingual_languages)
-    return NodeCaps(frozenset(asr), frozenset(mt), frozenset(tts), frozenset(cross - tts),
-                    features_mask(features), frozenset(dialects))
+            for lang in m.cross_lingual_languages:
+                voices.setdefault(lang, (m.model_id, "cross_lingual"))
+    tts = {lang for lang, (_, quality) in voices.items() if quality != "cross_lingual"}
+    return NodeCaps(frozenset(asr), frozenset(routes), frozenset(tts), frozenset(cross - tts),
+                    features_mask(features), frozenset(dialects), routes=tuple(sorted(routes.items())),
+                    voices=tuple(sorted((lang, v, q) for lang, (v, q) in voices.items())))
+
+
+# Which voice speaks a language best: a native neural voice, espeak-ng's own voice, another voice's accent.
+_VOICE_RANK = {"native": 0, "espeak_native": 1, "cross_lingual": 2}
 
 
 @dataclass
@@ -127,9 +143,10 @@ class Mesh:
         self.trackers: dict[str, health.HealthTracker] = {}
         self.avoidance = ModelAvoidance(settings.model_unavailable_hold_s)
         self.selector = NodeSelector(self.registry, self.index, self.avoidance, settings)
-        self.installs = InstallRequests()
+        self.installs = InstallRequests(settings.install_watch_ttl_s, settings.max_install_watches)
         self.pairing = PairingCodes(settings.pairing_ttl_s, settings.pairing_max_failures,
-                                    settings.pairing_failure_window_s)
+                                    settings.pairing_failure_window_s, settings.pairing_max_global_failures,
+                                    settings.pairing_code_max_misses)
         # What the servicers issue and redeem codes with (cluster/ shares them in Redis).
         self.pairing_store: PairingStore = LocalPairing(self.pairing)
         self.sessions: dict[str, Session] = {}
@@ -142,8 +159,16 @@ class Mesh:
         self._tasks: list[asyncio.Task[None]] = []
         # Where node messages go and who hears about slots, jobs and sessions (cluster/ replaces it).
         self.hooks: MeshHooks = LocalHooks(self.links)
-        # Shutting down (drain.py): no new sessions, nodes or utterances; the rest is being handed over.
+        # Shutting down (drain.py): no new sessions, nodes or utterances; the rest is being handed over
+        # (scaled out) or finished here (alone).
         self.draining = False
+        # Set whenever the last unfinished job is gone (drain_alone waits for it).
+        self.no_jobs = asyncio.Event()
+
+    @property
+    def clustered(self) -> bool:
+        """Scaled out (redis://): other instances can take over this one's sessions."""
+        return not isinstance(self.hooks, LocalHooks)
 
     # ---- lifecycle -------------------------------------------------------------------------------
 
@@ -162,6 +187,7 @@ class Mesh:
 
     def register_node(self, reg: node_pb2.NodeRegister, link: NodeLink) -> node_pb2.Registered:
         """Register (or re-register) a node; raises LinguaError if it may not."""
+        limits.check_register(reg)
         caps = caps_from_models(list(reg.installed_models), reg.features_supported)
         node_id = reg.node_id
         existing = self.registry.get(node_id) if node_id else None
@@ -186,7 +212,9 @@ class Mesh:
         node.max_jobs = reg.max_concurrent_jobs or self.settings.default_max_jobs
         node.version, node.platform, node.display_name = reg.version, reg.platform, reg.display_name
         node.accept_public_jobs = reg.accept_public_jobs if reg.HasField("accept_public_jobs") else True
-        node.description = reg
+        # Only what admin listings show (not the token, nor anything else the node sent).
+        node.description = node_pb2.NodeRegister(hardware=reg.hardware, installed_models=reg.installed_models,
+                                                 features_supported=reg.features_supported)
         node.connected_since_ms = int(time.time() * 1000)
         node.usage = Usage()
         self.registry.touch(node)
@@ -206,6 +234,8 @@ class Mesh:
         node = self.registry.get(node_id)
         if node is None:
             return
+        if hb.capabilities_changed:
+            limits.check_models(hb.installed_models)
         tracker = self.trackers[node_id]
         if node.state is NodeState.OFFLINE:
             if node_id not in self.links:
@@ -263,6 +293,8 @@ class Mesh:
             raise LinguaError(common_pb2.NODE_UNAVAILABLE, f"node {node_id} is not connected")
         if not model_id:
             raise LinguaError(common_pb2.INVALID_MESSAGE, "model_id is required")
+        limits.check_text(model_id, limits.NODE_TEXT, "model_id")
+        limits.check_text(version, limits.NODE_TEXT, "version")
         watch, order = self.installs.order(node_id, model_id, version)
         link.send(node_pb2.SchedulerMessage(install_model=order))
         return watch
@@ -315,6 +347,24 @@ class Mesh:
                 if node.owner:
                     continue  # another instance watches its heartbeats
                 self._node_lost(node, f"no heartbeat for {self.settings.heartbeat_timeout_s:.1f} s")
+            self.forget_offline()
+
+    def forget_offline(self, now: float | None = None) -> int:
+        """Drop nodes offline for longer than offline_node_ttl_s (registry, index, health, avoidance)."""
+        forgotten = 0
+        for node in self.registry.offline_for(self.settings.offline_node_ttl_s, now):
+            if node.node_id in self.links:
+                continue  # its stream is still open: a heartbeat brings it back
+            self.registry.remove(node.node_id)
+            self.index.remove(node.node_id)
+            self.trackers.pop(node.node_id, None)
+            self.avoidance.forget_node(node.node_id)
+            self.pairing.revoke_node(node.node_id)
+            forgotten += 1
+        if forgotten:
+            self.counters["nodes_forgotten"] += forgotten
+            self._count_nodes()
+        return forgotten
 
     # ---- messages from nodes ---------------------------------------------------------------------
 
@@ -405,8 +455,11 @@ class Mesh:
         result.job_id = job.job_id
         result.node_id = job.node_id or ""
         result.attempt_id = job.attempt
-        if not job.session.two_way:  # in two-way mode the node reports the direction it detected
-            result.src_lang, result.tgt_lang = job.src_lang, job.tgt_lang
+        # In two-way mode and for "auto" sources the node reports the language it detected.
+        if not job.session.two_way:
+            result.tgt_lang = job.tgt_lang
+            if job.src_lang != AUTO or not result.src_lang:
+                result.src_lang = job.src_lang
         result.timings.queue_ms = (job.dispatched_at - job.created) * 1000
         result.timings.total_ms = (time.monotonic() - job.created) * 1000
         result.timings.node_ms = res.processing_ms
@@ -417,11 +470,12 @@ class Mesh:
     @staticmethod
     def check_open(req: session_pb2.OpenSessionRequest) -> None:
         """Raise LinguaError if the session cannot be opened as asked (checked before a code is used up)."""
+        limits.check_open(req)
         if req.mode == session_pb2.SESSION_MODE_TWO_WAY:
             check_language(req.lang_a, "lang_a")
             check_language(req.lang_b, "lang_b")
         else:
-            check_language(req.src_lang, "source")
+            check_language(req.src_lang, "source", allow_auto=True)
             check_language(req.tgt_lang, "target")
 
     def open_session(self, req: session_pb2.OpenSessionRequest, client: str = "", session_id: str = "",
@@ -441,7 +495,8 @@ class Mesh:
             stream_tts=req.stream_tts, resume_token=resume_token or new_token(), grace_s=s.result_grace_ms / 1000.0,
             paired_node_id=paired, require_paired_node=req.require_paired_node, two_way=two_way,
             lang_a=req.lang_a, lang_b=req.lang_b, pause_s=(req.pause_ms or s.pause_ms) / 1000.0,
-            max_buffered=s.max_buffered_messages,
+            max_buffered=s.max_buffered_messages, max_outbox=s.max_outbox_messages,
+            max_outbox_bytes=s.max_outbox_mb * 1024 * 1024, on_overflow=self._client_too_slow,
             chunks=ChunkAssembler(int(s.max_utterance_s * 48_000 * 2 * 2)),
             context=GroupContext(s.group_window_ms / 1000, s.group_max_parts, s.group_max_chars),
             persona=req.persona,
@@ -450,6 +505,14 @@ class Mesh:
         metrics.SESSIONS.set(len(self.sessions))
         self.hooks.session_opened(session, req)
         return session
+
+    def _client_too_slow(self, session: Session) -> None:
+        """The session's outbox passed its bound (sessions.Session.send): end it once this call returns."""
+        self.counters["clients_too_slow"] += 1
+        log.warning("session %s ended: its client does not read", session.session_id,
+                    extra={"session_id": session.session_id})
+        session.ended_by_server = True
+        asyncio.get_running_loop().call_soon(self.close_session, session, "client too slow")
 
     def opened_message(self, session: Session) -> session_pb2.ServerMessage:
         return session_pb2.ServerMessage(opened=self.opened(session))
@@ -491,19 +554,20 @@ class Mesh:
 
     # grpc-web sessions: a Subscribe stream reads the outbox; without one the session expires.
 
-    def subscribed(self, session: Session) -> None:
-        session.subscribers += 1
+    def subscribed(self, session: Session) -> int:
+        """A stream starts reading the session; it takes over from any earlier one. Returns its reader id."""
+        reader = session.outbox.attach()
         if session.idle_timer is not None:
             session.idle_timer.cancel()
             session.idle_timer = None
+        return reader
 
-    def unsubscribed(self, session: Session) -> None:
-        session.subscribers = max(0, session.subscribers - 1)
-        if not session.subscribers:
+    def unsubscribed(self, session: Session, reader: int) -> None:
+        if session.outbox.detach(reader):  # it was the current reader: nobody reads now
             self.arm_idle_timeout(session)
 
     def arm_idle_timeout(self, session: Session) -> None:
-        if session.closed or session.subscribers:
+        if session.closed or session.outbox.reading:
             return
         if session.idle_timer is not None:
             session.idle_timer.cancel()
@@ -512,38 +576,49 @@ class Mesh:
 
     # ---- utterances ------------------------------------------------------------------------------
 
-    def submit_utterance(self, session: Session, utt: session_pb2.Utterance) -> None:
-        """Accept one utterance: its outcome (result or error) reaches the session, in order."""
+    def submit_utterance(self, session: Session, utt: session_pb2.Utterance) -> bool:
+        """Accept one utterance: its outcome (result or error) reaches the session, in order. Returns False
+        when it was refused outside the order (its index is out of the window or used; the session is told)."""
         index = utt.utterance_index
-        if self.draining:  # no outcome, so the client re-sends it where it resumes the session
+        if session.closed:
+            return False
+        if self.draining and self.clustered:  # no outcome, so the client re-sends it where it resumes the session
             self.counters["left_for_resume"] += 1
-            return
+            return False
         if session.rebase:  # resumed elsewhere: the client re-sends from its first missing outcome
             session.rebase = False
             session.buffer.next_index = index
-        if session.buffer.holds(index) or index in session.jobs:
-            session.send(session_pb2.ServerMessage(error=make_error(
-                common_pb2.INVALID_MESSAGE,
-                f"utterance_index {index} was already used in this session; indices go 0, 1, 2, ...")))
-            return
+        refused = self._refuse_index(session, index)
+        if refused:
+            error = make_error(common_pb2.INVALID_MESSAGE, refused)
+            error.details["utterance_index"] = str(index)
+            session.send(session_pb2.ServerMessage(error=error))
+            self.counters["refused_indices"] += 1
+            return False
         session.utterances_received += 1
         session.last_index = max(session.last_index, index)
+        if self.draining:  # alone, stopping: nobody will run it, say so in its place in the order
+            self._deliver(session, index, session_pb2.ServerMessage(error=make_error(
+                common_pb2.SESSION_CLOSED, f"the scheduler is shutting down: utterance {index} was not run; "
+                "send it again in a new session", utterance_index=index, retry_after_ms=self.settings.retry_after_ms)))
+            return True
         src = utt.src_lang if utt.HasField("src_lang") else session.src_lang
         tgt = utt.tgt_lang if utt.HasField("tgt_lang") else session.tgt_lang
         features = utt.features if utt.HasField("features") else session.features
         try:
-            check_language(src, "source")
+            limits.check_utterance(utt)
+            check_language(src, "source", allow_auto=True)
             check_language(tgt, "target")
             audio_s = audio_seconds(utt.audio, self.settings.max_utterance_s)
         except LinguaError as exc:
             self._deliver(session, index, session_pb2.ServerMessage(error=exc.to_proto(index)))
-            return
+            return True
         if len(session.jobs) >= self.settings.max_queued_per_session:
             self._deliver(session, index, session_pb2.ServerMessage(error=make_error(
                 common_pb2.NODE_OVERLOADED,
                 f"this session already has {len(session.jobs)} utterances in progress; wait for results",
                 utterance_index=index, retry_after_ms=self.settings.retry_after_ms)))
-            return
+            return True
         job = Job(job_id=new_id("job"), session=session, utterance_index=index, src_lang=src, tgt_lang=tgt,
                   dialect=utt.dialect if utt.HasField("dialect") else session.dialect, features=features,
                   features_mask=features_mask(features), audio=utt.audio, audio_s=audio_s,
@@ -551,10 +626,27 @@ class Mesh:
         session.jobs[index] = job
         self.jobs[job.job_id] = job
         self._dispatch(job)
+        return True
+
+    def _refuse_index(self, session: Session, index: int) -> str:
+        """Why `index` cannot enter the session's order ("" when it can): it must be unused and lie within
+        max_queued_per_session of the next index not yet delivered, so the reorder buffer (and the
+        RESULT_TIMEOUTs a gap produces) stay bounded."""
+        if session.buffer.holds(index) or index in session.jobs:
+            return f"utterance_index {index} was already used in this session; indices go 0, 1, 2, ..."
+        window = self.settings.max_queued_per_session
+        first = session.buffer.next_index
+        if index >= first + window:
+            return (f"utterance_index {index} is too far ahead: the next outcome due is for {first}, and at most "
+                    f"{window} utterances may be pending; send {first} to {first + window - 1}")
+        return ""
 
     def submit_chunk(self, session: Session, chunk: session_pb2.AudioChunk) -> int | None:
         """Add streamed audio; returns the index of the utterance it sealed, if it sealed one."""
+        if session.closed:
+            return None
         try:
+            limits.check_chunk(chunk)
             session.chunks.add(chunk.seq, chunk.audio)
         except LinguaError as exc:
             session.chunks.seal()  # drop the broken utterance; the next chunk starts a new one
@@ -766,6 +858,8 @@ class Mesh:
         job.state = JobState.FINISHED
         self.jobs.pop(job.job_id, None)
         job.session.jobs.pop(job.utterance_index, None)
+        if not self.jobs:
+            self.no_jobs.set()
 
     def _finish(self, job: Job, message: session_pb2.ServerMessage) -> None:
         self._drop(job)
@@ -807,6 +901,8 @@ class Mesh:
         if session.timer is not None:
             session.timer.cancel()
             session.timer = None
+        if session.closed:
+            return
         deadline = session.buffer.gap_deadline()
         if deadline is not None:
             delay = max(0.0, deadline - time.monotonic())
@@ -817,20 +913,55 @@ class Mesh:
         if session.closed:
             return
 
-        def timeout(index: int) -> session_pb2.ServerMessage:
-            metrics.REORDER_WAITS.inc()
-            self.counters["result_timeouts"] += 1
-            job = session.jobs.get(index)
-            if job is not None:  # still running somewhere: its late result will be dropped
-                self._cancel_on_node(job, "result_timeout")
-                self._drop(job)
-            return session_pb2.ServerMessage(error=make_error(
-                common_pb2.RESULT_TIMEOUT,
-                f"no outcome for utterance {index} within {session.grace_s:.1f} s after a later one was ready",
-                utterance_index=index))
-
-        self._emit(session, session.buffer.give_up_expired(timeout))
+        self._emit(session, session.buffer.give_up_expired(lambda index: self._result_timeout(session, index)))
         self._arm_gap_timer(session)
+
+    def _result_timeout(self, session: Session, index: int,
+                        why: str = "") -> session_pb2.ServerMessage:
+        metrics.REORDER_WAITS.inc()
+        self.counters["result_timeouts"] += 1
+        job = session.jobs.get(index)
+        if job is not None:  # still running somewhere: its late result will be dropped
+            self._cancel_on_node(job, "result_timeout")
+            self._drop(job)
+        return session_pb2.ServerMessage(error=make_error(
+            common_pb2.RESULT_TIMEOUT,
+            why or f"no outcome for utterance {index} within {session.grace_s:.1f} s after a later one was ready",
+            utterance_index=index))
+
+    # ---- stopping alone (memory://): every utterance gets its outcome here (drain.drain_alone) --------
+
+    def fail_in_flight(self, why: str) -> int:
+        """Give every unfinished job an explicit error outcome now (queued ones first, so none is dispatched
+        by a slot the others free); cancels them on their nodes. Returns how many."""
+        jobs = sorted(self.jobs.values(), key=lambda j: j.queued_at is None)
+        for job in jobs:
+            if job.job_id not in self.jobs:
+                continue
+            self._cancel_on_node(job, "scheduler shutting down")
+            self._fail(job, common_pb2.SESSION_CLOSED,
+                       f"{why}: utterance {job.utterance_index} did not finish in time; send it again in a new session",
+                       retry_after_ms=self.settings.retry_after_ms)
+        return len(jobs)
+
+    def end_sessions(self, why: str) -> int:
+        """End every session after its last outcome: gaps in its order are given up now, then a final
+        SESSION_CLOSED error (no utterance index) tells the client, and its stream ends."""
+        ended = 0
+        for session in list(self.sessions.values()):
+            if session.closed:
+                continue
+            def timeout(index: int, session: Session = session) -> session_pb2.ServerMessage:
+                return self._result_timeout(session, index,
+                                            f"no outcome for utterance {index}: the scheduler is shutting down")
+
+            self._emit(session, session.buffer.give_up_all(timeout))
+            session.send(session_pb2.ServerMessage(error=make_error(
+                common_pb2.SESSION_CLOSED, f"{why}; open a new session", retry_after_ms=self.settings.retry_after_ms)))
+            session.ended_by_server = True
+            self.close_session(session, why)
+            ended += 1
+        return ended
 
     # ---- scaled out: slots, nodes and sessions shared with other instances (see cluster/) ------------
 

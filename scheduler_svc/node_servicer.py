@@ -86,7 +86,10 @@ class NodeServicer(node_pb2_grpc.NodeServiceServicer):
             if self.relay is not None and self.relay(link.node_id, kind or "", getattr(msg, kind or "")):
                 continue
             if handler is not None:
-                handler(link.node_id, getattr(msg, kind))
+                try:
+                    handler(link.node_id, getattr(msg, kind))
+                except LinguaError as exc:  # a message past its bounds (limits.py): refused, the stream carries on
+                    link.send(node_pb2.SchedulerMessage(error=exc.to_proto()))
             elif kind == "pairing_code_request":
                 try:  # scaled out the code goes to Redis, redeemable on any instance
                     code, expires_ms = await self.mesh.pairing_store.issue(link.node_id)

@@ -18,6 +18,22 @@ class NodeState(enum.Enum):
     OFFLINE = "offline"
 
 
+# Tier of a pair a node advertised without one (an older node): ranked after every known tier.
+UNKNOWN_TIER = 9
+# A same-language job needs no translation: nothing ranks above it.
+NO_MT_TIER = 0
+AUTO = "auto"
+
+
+@dataclass(frozen=True)
+class Route:
+    """How a node translates one pair: tier (lingua_common.model_format TIER_*), engine, pivot language."""
+
+    tier: int
+    engine: str = ""
+    pivot: str = ""
+
+
 @dataclass(frozen=True)
 class NodeCaps:
     """Capabilities as the scheduler matches them."""
@@ -30,29 +46,61 @@ class NodeCaps:
     features_mask: int = 0
     # Dialects the node's models name (e.g. "en-GB", "yue"); an exact match earns a bonus.
     dialects: frozenset[str] = frozenset()
+    # The best route per MT pair ((src, tgt), Route), and the voice per target language
+    # (language, voice id, quality "native" | "espeak_native" | "cross_lingual").
+    routes: tuple[tuple[tuple[str, str], Route], ...] = ()
+    voices: tuple[tuple[str, str, str], ...] = ()
 
     @property
     def tts_languages(self) -> frozenset[str]:
         return self.tts_native | self.tts_cross_lingual
 
+    @property
+    def detects_language(self) -> bool:
+        """The node can identify the spoken language (it advertises ASR for "auto")."""
+        return AUTO in self.asr_languages
+
     def job_keys(self) -> set[tuple[str, str]]:
-        """Every (src, tgt) this node can run end to end: ASR src, MT src→tgt (or none), TTS tgt."""
-        return {(s, t) for s in self.asr_languages for t in self.tts_languages
+        """Every (src, tgt) this node can run end to end: ASR src, MT src→tgt (or none), TTS tgt.
+
+        ("auto", tgt) when the node detects languages and translates something into tgt."""
+        keys = {(s, t) for s in self.asr_languages - {AUTO} for t in self.tts_languages
                 if s == t or (s, t) in self.mt_pairs}
+        if self.detects_language:
+            keys |= {(AUTO, t) for _, t in keys}
+        return keys
 
     def can_run(self, src: str, tgt: str) -> bool:
-        return (src in self.asr_languages and tgt in self.tts_languages
-                and (src == tgt or (src, tgt) in self.mt_pairs))
+        return not self.missing_for(src, tgt)
 
     def missing_for(self, src: str, tgt: str) -> list[str]:
         reasons = []
         if src not in self.asr_languages:
-            reasons.append(f"no ASR for {src!r}")
-        if src != tgt and (src, tgt) not in self.mt_pairs:
+            reasons.append("cannot detect the spoken language" if src == AUTO else f"no ASR for {src!r}")
+        if src == AUTO:
+            if self.detects_language and (AUTO, tgt) not in self.job_keys():
+                reasons.append(f"no MT into {tgt!r}")
+        elif src != tgt and (src, tgt) not in self.mt_pairs:
             reasons.append(f"no MT for {src}->{tgt}")
         if tgt not in self.tts_languages:
             reasons.append(f"no TTS for {tgt!r}")
         return reasons
+
+    def route(self, src: str, tgt: str) -> Route:
+        """How this node would translate src→tgt ("auto": its best route into tgt)."""
+        if src == tgt:
+            return Route(NO_MT_TIER)
+        found = [r for (s, t), r in self.routes if t == tgt and (s == src or src == AUTO)]
+        if not found:
+            return Route(UNKNOWN_TIER)
+        return min(found, key=lambda r: (r.tier, r.engine))
+
+    def tier(self, src: str, tgt: str) -> int:
+        return self.route(src, tgt).tier
+
+    def voice(self, lang: str) -> tuple[str, str]:
+        """(voice id, quality) that speaks `lang` here; ("", "") when none."""
+        return next(((v, q) for code, v, q in self.voices if code == lang), ("", ""))
 
     def missing_features(self, mask: int) -> list[str]:
         lacking = mask & ~self.features_mask
@@ -94,8 +142,10 @@ class NodeRecord:
     jobs_failed: int = 0
     # EWMA of processing seconds per audio second (0 until measured).
     seconds_per_audio_s: float = 0.0
-    # Opaque extra description kept for admin listings (hardware, models) as the node sent it.
+    # Opaque extra description kept for admin listings (hardware, models, features) as the node sent them.
     description: object = None
+    # Monotonic time the node last went offline (registry entries expire some time after it).
+    offline_since: float = 0.0
 
     @property
     def busy_slots(self) -> int:
@@ -121,7 +171,8 @@ class NodeRecord:
 
 
 class NodeRegistry:
-    """All nodes ever registered with this scheduler, keyed by id (offline ones are kept).
+    """The nodes registered with this scheduler, keyed by id; an offline one is kept until `forget_offline`
+    drops it (the mesh does so some time after it went offline).
 
     Counts by state and heartbeat expiry are maintained incrementally: with 10,000 nodes neither a state
     change nor the once-a-second expiry check may walk every node.
@@ -132,6 +183,8 @@ class NodeRegistry:
         self._counts: collections.Counter[NodeState] = collections.Counter()
         # (monotonic time, node id) of every heartbeat, in arrival order (so oldest first).
         self._beats: collections.deque[tuple[float, str]] = collections.deque()
+        # (monotonic time, node id) of every change to offline, oldest first.
+        self._offline: collections.deque[tuple[float, str]] = collections.deque()
 
     def get(self, node_id: str) -> NodeRecord | None:
         return self.nodes.get(node_id)
@@ -139,11 +192,36 @@ class NodeRegistry:
     def add(self, node: NodeRecord) -> None:
         self.nodes[node.node_id] = node
         self._counts[node.state] += 1
+        if node.state is NodeState.OFFLINE:
+            self._went_offline(node)
+
+    def remove(self, node_id: str) -> NodeRecord | None:
+        node = self.nodes.pop(node_id, None)
+        if node is not None:
+            self._counts[node.state] -= 1
+        return node
 
     def set_state(self, node: NodeRecord, state: NodeState, reason: str) -> None:
         self._counts[node.state] -= 1
         self._counts[state] += 1
+        if state is NodeState.OFFLINE and node.state is not NodeState.OFFLINE:
+            self._went_offline(node)
         node.state, node.state_reason = state, reason
+
+    def _went_offline(self, node: NodeRecord, now: float | None = None) -> None:
+        node.offline_since = time.monotonic() if now is None else now
+        self._offline.append((node.offline_since, node.node_id))
+
+    def offline_for(self, ttl_s: float, now: float | None = None) -> list[NodeRecord]:
+        """Nodes offline for longer than `ttl_s` since they last went offline (amortised O(changes))."""
+        now = time.monotonic() if now is None else now
+        out = []
+        while self._offline and now - self._offline[0][0] > ttl_s:
+            since, node_id = self._offline.popleft()
+            node = self.nodes.get(node_id)
+            if node is not None and node.state is NodeState.OFFLINE and node.offline_since == since:
+                out.append(node)
+        return out
 
     def touch(self, node: NodeRecord, now: float | None = None) -> None:
         """Record a heartbeat (or registration) from `node`."""

@@ -56,6 +56,17 @@ class ReorderBuffer(Generic[T]):
             deadline = self.gap_deadline()
         return out
 
+    def give_up_all(self, make_timeout: Callable[[int], T]) -> list[T]:
+        """Give up every missing index before a waiting outcome now (the scheduler is stopping)."""
+        out: list[T] = []
+        while self._ready:
+            first_ready = min(self._ready)
+            while self.next_index < first_ready:
+                out.append(make_timeout(self.next_index))
+                self.next_index += 1
+            out.extend(self._drain())
+        return out
+
     def _drain(self) -> list[T]:
         out = []
         while self.next_index in self._ready:

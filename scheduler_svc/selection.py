@@ -94,5 +94,7 @@ class NodeSelector:
         both = self.two_way_capable(need)
         nodes = [n for n in (self.registry.get(i) for i in sorted(both))
                  if n is not None and not self.eligible(n, need)]
-        return max(nodes, key=lambda n: rank(n, need.tgt, self.settings.strategy, self.settings.weights),
-                   default=None)
+        # The worse of the two directions' tiers decides, then the score.
+        return min(nodes, key=lambda n: (max(n.caps.tier(need.src, need.tgt), n.caps.tier(need.tgt, need.src)),
+                                         -rank(n, need.tgt, self.settings.strategy, self.settings.weights),
+                                         n.node_id), default=None)

@@ -13,16 +13,23 @@ import grpc
 
 from lingua.v1 import common_pb2, session_pb2, session_pb2_grpc
 from lingua_common.errors import LinguaError, abort, make_error
-from scheduler_svc.drain import SESSION_MOVED
+from scheduler_svc import limits
+from scheduler_svc.drain import SESSION_MOVED, SHUTTING_DOWN
+from scheduler_svc.languages import list_languages
 from scheduler_svc.mesh import Mesh
-from scheduler_svc.sessions import Session
+from scheduler_svc.sessions import Session, Superseded
 
 # grpc ships no type information; servicer contexts are untyped.
 Context: TypeAlias = Any
 
 
 def client_key(context: Context, request: session_pb2.OpenSessionRequest) -> str:
-    """Who is asking, for throttling pairing attempts: the tenant, else the peer's address."""
+    """Who is asking, for throttling pairing attempts: the tenant, else the peer's address.
+
+    The tenant is the one the gateway stamped from the caller's API key: today the only principal there is.
+    Until the scheduler authenticates its callers (issue 15's service credentials), a caller reaching the
+    scheduler directly can claim any tenant; what bounds guessing then is pairing.py's scheduler-wide cap on
+    wrong codes and its per-code miss budget, which no choice of key evades."""
     if request.tenant_id:
         return f"tenant:{request.tenant_id}"
     peer: str = context.peer() or ""
@@ -48,26 +55,38 @@ class SessionServicer(session_pb2_grpc.SessionServiceServicer):
         return self.mesh.open_session(request, client_key(context, request), paired_node_id=paired)
 
     async def _refuse_if_draining(self, context: Context) -> None:
-        """Shutting down (drain.py): UNAVAILABLE sends the client to another instance."""
+        """Shutting down (drain.py): UNAVAILABLE sends the client to another instance (or, alone, later)."""
         if self.mesh.draining:
-            await context.abort(grpc.StatusCode.UNAVAILABLE, SESSION_MOVED)
+            await context.abort(grpc.StatusCode.UNAVAILABLE,
+                                SESSION_MOVED if self.mesh.clustered else f"{SHUTTING_DOWN}; try again shortly")
+
+    async def _refuse(self, context: Context, check: Callable[[], None]) -> None:
+        """Run a bounds check (limits.py); a failure ends the call with its typed error."""
+        try:
+            check()
+        except LinguaError as exc:
+            await abort(context, exc.to_proto())
+            raise AssertionError("unreachable") from None
 
     # ---- native clients: one bidi stream per session -----------------------------------------------
 
     async def Converse(self, request_iterator: Any, context: Context) -> None:
         stream = _Converse()
         reader = asyncio.get_running_loop().create_task(self._converse(context, stream))
-        moved = asyncio.get_running_loop().create_task(stream.handed_over.wait())
+        moved = asyncio.get_running_loop().create_task(stream.ended.wait())
         try:
             await asyncio.wait([reader, moved], return_when=asyncio.FIRST_COMPLETED)
             if reader.done():
                 reader.result()
                 return
-            # Everything for this session was written: end the stream so the client resumes elsewhere.
+            # The scheduler ended the session and everything for it was written: end the stream (handed
+            # over: UNAVAILABLE, so the client resumes elsewhere; shut down or too slow: the last message
+            # said why).
             reader.cancel()
             with contextlib.suppress(asyncio.CancelledError):
                 await reader
-            await context.abort(grpc.StatusCode.UNAVAILABLE, SESSION_MOVED)
+            if stream.session is not None and stream.session.handed_over:
+                await context.abort(grpc.StatusCode.UNAVAILABLE, SESSION_MOVED)
         finally:
             moved.cancel()
             if not reader.done():
@@ -93,6 +112,7 @@ class SessionServicer(session_pb2_grpc.SessionServiceServicer):
                     continue
                 await self._refuse_if_draining(context)
                 try:
+                    limits.check_open(msg.open)
                     if msg.open.resume_session_id and self.resume is not None:
                         session = await self.resume(msg.open.resume_session_id, msg.open.resume_token, True)
                     else:
@@ -101,9 +121,9 @@ class SessionServicer(session_pb2_grpc.SessionServiceServicer):
                     await context.write(session_pb2.ServerMessage(error=exc.to_proto()))
                     continue
                 stream.session = session
-                session.subscribers = 1
+                reader = self.mesh.subscribed(session)
                 session.send(self.mesh.opened_message(session))
-                stream.writer = asyncio.get_running_loop().create_task(_pump(session, context))
+                stream.writer = asyncio.get_running_loop().create_task(_pump(session, context, reader))
                 stream.writer.add_done_callback(stream.written)
             elif kind == "utterance":
                 self.mesh.submit_utterance(session, msg.utterance)
@@ -113,6 +133,8 @@ class SessionServicer(session_pb2_grpc.SessionServiceServicer):
                 session.send(session_pb2.ServerMessage(heartbeat=session_pb2.ServerHeartbeat(
                     timestamp_ms=int(time.time() * 1000))))
             elif kind == "close":
+                if session.ended_by_server:
+                    continue  # the stream is ending with the scheduler's own last message
                 self.mesh.seal_chunks(session)
                 self.mesh.close_session(session, msg.close.reason or "client closed")
                 if stream.writer is not None:
@@ -130,6 +152,7 @@ class SessionServicer(session_pb2_grpc.SessionServiceServicer):
     async def OpenSession(self, request: session_pb2.OpenSessionRequest,
                           context: Context) -> session_pb2.OpenSessionResponse:
         await self._refuse_if_draining(context)
+        await self._refuse(context, lambda: limits.check_open(request))
         if request.resume_session_id:
             try:
                 if self.resume is not None:
@@ -154,13 +177,14 @@ class SessionServicer(session_pb2_grpc.SessionServiceServicer):
         try:
             if kind is None:
                 raise LinguaError(common_pb2.INVALID_MESSAGE, "PushAudio needs an `utterance` or an `audio_chunk`")
+            limits.check_session_ref(item.session_id)
             session = self.mesh.find_session(item.session_id)
         except LinguaError as exc:
             await abort(context, exc.to_proto())
             raise AssertionError("unreachable") from None
         response = session_pb2.PushAudioResponse(accepted=True)
         if kind == "utterance":
-            self.mesh.submit_utterance(session, request.utterance)
+            response.accepted = self.mesh.submit_utterance(session, request.utterance)
             response.utterance_index = request.utterance.utterance_index
         else:
             sealed = self.mesh.submit_chunk(session, request.audio_chunk)
@@ -169,22 +193,26 @@ class SessionServicer(session_pb2_grpc.SessionServiceServicer):
         return response
 
     async def Subscribe(self, request: session_pb2.SubscribeRequest, context: Context) -> None:
+        """Read the session's messages. A newer Subscribe (a resume) takes over at once: this stream gets
+        nothing more and ends, and whatever it had not been given goes to the new one."""
         try:
+            limits.check_session_ref(request.session_id, request.resume_token)
             session = self.mesh.find_session(request.session_id, request.resume_token)
         except LinguaError as exc:
             await abort(context, exc.to_proto())
             return
-        self.mesh.subscribed(session)
+        reader = self.mesh.subscribed(session)
         try:
-            await _pump(session, context)
+            await _pump(session, context, reader)
         finally:
-            self.mesh.unsubscribed(session)
+            self.mesh.unsubscribed(session, reader)
         if session.handed_over:  # the client re-opens it with resume_session_id on another instance
             await context.abort(grpc.StatusCode.UNAVAILABLE, SESSION_MOVED)
 
     async def CloseSession(self, request: session_pb2.CloseSessionRequest,
                            context: Context) -> session_pb2.CloseSessionResponse:
         try:
+            limits.check_session_ref(request.session_id, reason=request.reason)
             session = self.mesh.find_session(request.session_id)
         except LinguaError as exc:
             await abort(context, exc.to_proto())
@@ -196,6 +224,7 @@ class SessionServicer(session_pb2_grpc.SessionServiceServicer):
     # ---- one-shot ------------------------------------------------------------------------------
 
     async def Translate(self, request: session_pb2.TranslateRequest, context: Context) -> session_pb2.TranslateResponse:
+        await self._refuse(context, lambda: limits.check_translate(request))
         open_req = session_pb2.OpenSessionRequest(
             src_lang=request.src_lang or "en", tgt_lang=request.tgt_lang or "en", dialect=request.dialect,
             features=request.features, pairing_code=request.pairing_code, tenant_id=request.tenant_id,
@@ -206,12 +235,12 @@ class SessionServicer(session_pb2_grpc.SessionServiceServicer):
         except LinguaError as exc:
             await abort(context, exc.to_proto())
             raise AssertionError("unreachable") from None
-        session.subscribers = 1
+        reader = self.mesh.subscribed(session)
         try:
             self.mesh.submit_utterance(session, session_pb2.Utterance(
                 session_id=session.session_id, utterance_index=0, audio=request.audio))
             while True:
-                msg = await session.outbox.get()
+                msg = await session.outbox.get(reader)
                 if msg is None:
                     await abort(context, make_error(common_pb2.SESSION_CLOSED, "the scheduler is shutting down"))
                 elif msg.HasField("result"):
@@ -223,24 +252,33 @@ class SessionServicer(session_pb2_grpc.SessionServiceServicer):
         finally:
             self.mesh.close_session(session, "translate done")
 
+    async def ListLanguages(self, request: session_pb2.ListLanguagesRequest,
+                            context: Context) -> session_pb2.ListLanguagesResponse:
+        return list_languages(self.mesh.registry.nodes.values())
+
 
 @dataclass
 class _Converse:
-    """One Converse stream: its session once opened, the task writing to it, and whether it was handed over."""
+    """One Converse stream: its session once opened, the task writing to it, and whether the scheduler ended it."""
 
     session: Session | None = None
     writer: asyncio.Task[None] | None = None
-    handed_over: asyncio.Event = field(default_factory=asyncio.Event)
+    # Set when the scheduler ended the session (handed over, shut down, client too slow) and all was written.
+    ended: asyncio.Event = field(default_factory=asyncio.Event)
 
     def written(self, _writer: asyncio.Task[None]) -> None:
-        if self.session is not None and self.session.handed_over:
-            self.handed_over.set()
+        if self.session is not None and (self.session.handed_over or self.session.ended_by_server):
+            self.ended.set()
 
 
-async def _pump(session: Session, context: Context) -> None:
-    """Write the session's outgoing messages to a stream until the session closes."""
+async def _pump(session: Session, context: Context, reader: int) -> None:
+    """Write the session's outgoing messages to a stream until the session closes or another stream takes
+    it over (a message already being written when that happens belongs to this stream)."""
     while True:
-        msg = await session.outbox.get()
+        try:
+            msg = await session.outbox.get(reader)
+        except Superseded:
+            return
         if msg is None:
             return
         await context.write(msg)

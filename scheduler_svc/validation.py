@@ -13,10 +13,14 @@ _LANG = re.compile(r"^[a-z]{2,3}(-[A-Za-z0-9]{2,8})?$")
 _COMPRESSED_BYTES_PER_S = 48_000
 
 
-def check_language(code: str, role: str) -> None:
+def check_language(code: str, role: str, allow_auto: bool = False) -> None:
+    """A language code; allow_auto: "auto" too (a source language the node identifies by ear)."""
+    if allow_auto and code == "auto":
+        return
     if not _LANG.match(code or ""):
+        shown = code if len(code or "") <= 20 else code[:20] + "..."  # never echo an unbounded string
         raise LinguaError(common_pb2.UNSUPPORTED_LANGUAGE,
-                          f"{role} language {code!r} is not a language code (use e.g. 'en', 'fr')")
+                          f"{role} language {shown!r} is not a language code (use e.g. 'en', 'fr')")
 
 
 def audio_seconds(audio: common_pb2.Audio, max_s: float) -> float:

@@ -283,6 +283,8 @@ def write_manifest(out_dir: Path, n_pairs: int) -> None:
         # Greedy: beam search with length normalisation drops letters of rare words (measured).
         beam_size=1,
         training_pairs=n_pairs,
+        # A demo: the scheduler and the node rank it below every real engine (lingua_common.model_format).
+        tier="demo",
         license="Apache-2.0",
         description=DESCRIPTION.format(n=n_pairs),
     )

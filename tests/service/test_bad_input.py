@@ -23,14 +23,15 @@ pytestmark = pytest.mark.models
 
 async def test_bad_utterances_get_typed_errors_and_the_session_carries_on(pipeline) -> None:
     good = wav_audio(speech_wav(pipeline, "I am here on vacation with my family."))
-    ten_minutes_pcm = common_pb2.Audio(data=bytes(600 * 16000 * 2), encoding=common_pb2.PCM16, sample_rate_hz=16000)
+    # Over max_utterance_s (60 s) but under the gRPC receive limit (12 MiB), so it is read and refused by name.
+    too_long_pcm = common_pb2.Audio(data=bytes(61 * 16000 * 2), encoding=common_pb2.PCM16, sample_rate_hz=16000)
     cases = [
         (common_pb2.Audio(data=os.urandom(4000), encoding=common_pb2.WAV), common_pb2.INVALID_AUDIO, {}),
         (common_pb2.Audio(data=os.urandom(4000), encoding=common_pb2.OGG_OPUS), common_pb2.INVALID_AUDIO, {}),
         (common_pb2.Audio(data=b"", encoding=common_pb2.PCM16, sample_rate_hz=16000), common_pb2.INVALID_AUDIO, {}),
         (good, common_pb2.UNSUPPORTED_LANGUAGE, {"tgt_lang": "xx"}),
         (good, common_pb2.UNSUPPORTED_LANGUAGE, {"src_lang": "not a language"}),
-        (ten_minutes_pcm, common_pb2.PAYLOAD_TOO_LARGE, {}),
+        (too_long_pcm, common_pb2.PAYLOAD_TOO_LARGE, {}),
         (common_pb2.Audio(data=b"\x01\x02\x03", encoding=common_pb2.PCM16, sample_rate_hz=16000),
          common_pb2.INVALID_AUDIO, {}),
     ]

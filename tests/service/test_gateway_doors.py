@@ -10,14 +10,18 @@ import asyncio
 import base64
 import io
 import json
+import shutil
 import wave
 from collections.abc import AsyncIterator
+from pathlib import Path
 
 import grpc
 import httpx
 import pytest
 import websockets
 
+from gateway.json_codec import result_json
+from gateway.ws_frames import Start, parse_text, server_frame
 from lingua.v1 import common_pb2, session_pb2, session_pb2_grpc
 from lingua_common.errors import error_from_rpc
 from tests.helpers.gateway import GatewayEnv, gateway_env
@@ -29,12 +33,24 @@ from tests.helpers.wer import word_error_rate
 pytestmark = pytest.mark.models
 
 SENTENCE = SPEECH_SENTENCES[0]
+# make test installs them (scripts/ensure_languages.sh); without root they may be missing.
+_NO_APERTIUM = shutil.which("espeak-ng") is None or not Path("/usr/share/apertium/modes/eng-spa.mode").is_file()
 
 
 @pytest.fixture(scope="module")
 async def env(pipeline) -> AsyncIterator[GatewayEnv]:
     async with gateway_env() as env:
         async with running_node(env.scheduler_address, pipeline):
+            yield env
+
+
+@pytest.fixture(scope="module")
+async def languages_env(languages_pipeline) -> AsyncIterator[GatewayEnv]:
+    """A node as `lingua up` builds it (multilingual Whisper, Apertium, espeak-ng): detection and two-way."""
+    if _NO_APERTIUM:
+        pytest.skip("apertium-eng-spa or espeak-ng is missing (scripts/ensure_languages.sh installs them)")
+    async with gateway_env() as env:
+        async with running_node(env.scheduler_address, languages_pipeline):
             yield env
 
 
@@ -65,6 +81,9 @@ async def test_rest_translates_an_uploaded_wav(env: GatewayEnv, wav: bytes) -> N
         speech = base64.b64decode(body["tts_audio_b64"])
         assert len(speech) / 2 / body["tts_sample_rate_hz"] > 0.8
         assert body["timings"]["total_ms"] > 0 and "tts_voice" in body["extras"]
+        # How it was translated; nothing was detected (the source was named).
+        assert body["detected_lang"] == "" and body["pivot_lang"] == "", body
+        assert body["tier"] == "demo" and body["mt_engine"], body
         # No audio field: a clear 400, not a 500.
         missing = await http.post("/v1/speech/translate", headers={"Authorization": f"Bearer {key}"},
                                   data={"src_lang": "en"})
@@ -115,6 +134,7 @@ async def test_websocket_survives_malformed_frames_then_translates(env: GatewayE
         assert result["type"] == "result" and result["utterance_index"] == 0, result
         _check(str(result["text_asr"]), str(result["text_translated"]))
         assert base64.b64decode(str(result["tts_audio_b64"]))
+        assert result["tier"] == "demo" and result["mt_engine"] and result["detected_lang"] == "", result
         await ws.send(json.dumps({"type": "stop"}))
         stopped = await _ws_next(ws, "stopped", "error", timeout_s=30)
         assert stopped == {"type": "stopped", "session_id": started["session_id"]}
@@ -210,3 +230,114 @@ async def test_public_grpc_translate_and_converse(env: GatewayEnv, wav: bytes) -
         assert missing.value.code() == grpc.StatusCode.UNAUTHENTICATED
         assert error_from_rpc(missing.value).code == common_pb2.UNAUTHENTICATED
 
+
+
+async def test_languages_through_rest_grpc_web_and_public_grpc(env: GatewayEnv) -> None:
+    """GET /v1/languages, grpc-web and public gRPC ListLanguages give the scheduler's answer, behind a key."""
+    key = (await env.tenant()).key
+    async with grpc.aio.insecure_channel(env.scheduler_address) as channel:  # what the mesh itself says
+        truth = await session_pb2_grpc.SessionServiceStub(channel).ListLanguages(
+            session_pb2.ListLanguagesRequest(), timeout=10)
+    # The fixture node: whisper tiny.en, the phrasebook MT (en<->fr, a demo model), Piper joe (English;
+    # French cross-lingual). ASR hears English only, so en->fr is all it serves, and not two-way.
+    (en_fr,) = [p for p in truth.pairs if (p.src_lang, p.tgt_lang) == ("en", "fr")]
+    assert en_fr.tier == common_pb2.TRANSLATION_TIER_DEMO and en_fr.nodes == 1 and not en_fr.two_way, en_fr
+    assert en_fr.engine and en_fr.voice and en_fr.voice_quality, en_fr
+    expected = {
+        "pairs": [{"src_lang": p.src_lang, "tgt_lang": p.tgt_lang,
+                   "tier": ["", "neural", "rule_based", "pivot", "demo"][p.tier],
+                   "engine": p.engine, "voice": p.voice, "voice_quality": p.voice_quality, "pivot_lang": p.pivot_lang,
+                   "nodes": p.nodes, "two_way": p.two_way} for p in truth.pairs],
+        "detectable_languages": list(truth.detectable_languages),
+    }
+    async with httpx.AsyncClient(base_url=env.http_url, timeout=30) as http:
+        rest = await http.get("/v1/languages", headers={"Authorization": f"Bearer {key}"})
+        assert rest.status_code == 200, rest.text
+        assert rest.json() == expected
+        (rest_en_fr,) = [p for p in rest.json()["pairs"] if (p["src_lang"], p["tgt_lang"]) == ("en", "fr")]
+        assert rest_en_fr["tier"] == "demo" and rest_en_fr["nodes"] == 1 and rest_en_fr["two_way"] is False
+        for headers in ({}, {"Authorization": "Bearer lk_not-a-real-key"}):
+            refused = await http.get("/v1/languages", headers=headers)
+            assert refused.status_code == 401 and refused.json()["error"]["code"] == "UNAUTHENTICATED", refused.text
+        for text in (False, True):
+            reply = await GrpcWebClient(http, env.http_url, key, text=text).unary(
+                "ListLanguages", session_pb2.ListLanguagesRequest())
+            assert reply.status == 0, reply.trailers
+            assert reply.parse(session_pb2.ListLanguagesResponse) == truth
+        no_key = await GrpcWebClient(http, env.http_url, None).unary(
+            "ListLanguages", session_pb2.ListLanguagesRequest())
+        assert no_key.status == grpc.StatusCode.UNAUTHENTICATED.value[0]
+        assert no_key.error().code == common_pb2.UNAUTHENTICATED
+        document = (await http.get("/openapi.json")).json()
+        assert "/v1/languages" in document["paths"]
+        grpc_web_methods = document["paths"]["/lingua.v1.SessionService/{method}"]["post"]["parameters"][0]
+        assert "ListLanguages" in grpc_web_methods["schema"]["enum"]
+    async with grpc.aio.insecure_channel(env.grpc_address) as channel:
+        stub = session_pb2_grpc.SessionServiceStub(channel)
+        public = await stub.ListLanguages(session_pb2.ListLanguagesRequest(),
+                                          metadata=(("authorization", f"Bearer {key}"),), timeout=10)
+        assert public == truth
+        with pytest.raises(grpc.aio.AioRpcError) as missing:
+            await stub.ListLanguages(session_pb2.ListLanguagesRequest(), timeout=10)
+        assert missing.value.code() == grpc.StatusCode.UNAUTHENTICATED
+
+
+def test_start_frames_for_auto_and_two_way_and_the_new_result_fields() -> None:
+    """No mesh: the WebSocket `start` frame passes src "auto" and two-way on; results carry how they were made."""
+    auto = parse_text(json.dumps({"type": "start", "src_lang": "auto", "tgt_lang": "en"}))
+    assert isinstance(auto, Start) and (auto.request.src_lang, auto.request.tgt_lang) == ("auto", "en")
+    assert auto.request.mode == session_pb2.SESSION_MODE_ONE_WAY
+    two = parse_text(json.dumps({"type": "start", "mode": "two_way", "lang_a": "en", "lang_b": "es"}))
+    assert isinstance(two, Start)
+    assert (two.request.mode, two.request.lang_a, two.request.lang_b) == (session_pb2.SESSION_MODE_TWO_WAY, "en", "es")
+    result = common_pb2.TranslationResult(src_lang="de", tgt_lang="fr", detected_lang="de", mt_engine="apertium+m2m",
+                                          tier=common_pb2.TRANSLATION_TIER_PIVOT, pivot_lang="en")
+    frame = server_frame(session_pb2.ServerMessage(result=result))
+    assert frame is not None and frame["type"] == "result"
+    assert {k: frame[k] for k in ("detected_lang", "mt_engine", "tier", "pivot_lang")} == {
+        "detected_lang": "de", "mt_engine": "apertium+m2m", "tier": "pivot", "pivot_lang": "en"}
+    tiers = {common_pb2.TRANSLATION_TIER_NEURAL: "neural", common_pb2.TRANSLATION_TIER_RULE_BASED: "rule_based",
+             common_pb2.TRANSLATION_TIER_DEMO: "demo", common_pb2.TRANSLATION_TIER_UNSPECIFIED: ""}
+    for tier, name in tiers.items():
+        assert result_json(session_pb2.TranslateResponse(tier=tier))["tier"] == name  # type: ignore[arg-type]
+
+
+async def test_auto_detect_over_rest_and_two_way_over_the_websocket(languages_env: GatewayEnv, wav: bytes) -> None:
+    """English speech, src "auto" (REST) and a two-way en<->es session (WebSocket): the node hears English and
+    Apertium translates it into Spanish; both results say what was heard and how it was translated."""
+    env = languages_env
+    key = (await env.tenant()).key
+    async with httpx.AsyncClient(base_url=env.http_url, timeout=120) as http:
+        headers = {"Authorization": f"Bearer {key}"}
+        offered = (await http.get("/v1/languages", headers=headers)).json()
+        (en_es,) = [p for p in offered["pairs"] if (p["src_lang"], p["tgt_lang"]) == ("en", "es")]
+        assert (en_es["tier"], en_es["engine"], en_es["two_way"], en_es["nodes"]) == ("rule_based", "apertium", True, 1)
+        assert {"en", "es"} <= set(offered["detectable_languages"])
+        response = await http.post("/v1/speech/translate", headers=headers,
+                                   files={"audio": ("hello.wav", wav, "audio/wav")},
+                                   data={"src_lang": "auto", "tgt_lang": "es"})
+        assert response.status_code == 200, response.text
+        auto = response.json()
+    assert word_error_rate(SENTENCE, auto["text_asr"]) <= 0.2, auto["text_asr"]
+    assert (auto["detected_lang"], auto["src_lang"], auto["tgt_lang"]) == ("en", "en", "es"), auto
+    assert (auto["mt_engine"], auto["tier"], auto["pivot_lang"]) == ("apertium", "rule_based", ""), auto
+    assert auto["text_translated"] and auto["text_translated"] != auto["text_asr"]
+
+    with wave.open(io.BytesIO(wav)) as w:
+        rate, pcm = w.getframerate(), w.readframes(w.getnframes())
+    async with websockets.connect(f"{env.ws_url}/v1/stream?api_key={key}", max_size=None) as ws:
+        await ws.send(json.dumps({"type": "start", "mode": "two_way", "lang_a": "es", "lang_b": "en",
+                                  "sample_rate_hz": rate}))
+        started = await _ws_next(ws, "started", "error")
+        assert started["type"] == "started", started
+        session = env.scheduler.mesh.sessions[str(started["session_id"])]
+        assert (session.two_way, session.lang_a, session.lang_b) == (True, "es", "en")
+        for at in range(0, len(pcm), 32_000):  # under the test gateway's 64 KiB frame limit
+            await ws.send(pcm[at:at + 32_000])
+        await ws.send(json.dumps({"type": "end_utterance"}))
+        result = await _ws_next(ws, "result", "error")
+        await ws.send(json.dumps({"type": "stop"}))
+    assert result["type"] == "result", result
+    assert (result["detected_lang"], result["src_lang"], result["tgt_lang"]) == ("en", "en", "es"), result
+    assert (result["mt_engine"], result["tier"]) == ("apertium", "rule_based"), result
+    assert result["text_translated"] == auto["text_translated"]  # Apertium is deterministic

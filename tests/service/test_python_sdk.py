@@ -24,7 +24,7 @@ from pathlib import Path
 import grpc
 import pytest
 
-from lingua.client import ClientError, LinguaClient, audio_from_file, features
+from lingua.client import ClientError, LinguaClient, audio_from_file, features, tier_name
 from lingua.v1 import common_pb2, session_pb2
 from lingua_common.audio import float_to_pcm16, pcm16_to_float, resample
 from node_svc.pipeline import Pipeline
@@ -37,12 +37,24 @@ pytestmark = pytest.mark.models
 
 ROOT = Path(__file__).resolve().parents[2]
 SDK = ROOT / "generated" / "python"
+# make test installs them (scripts/ensure_languages.sh); without root they may be missing.
+_NO_APERTIUM = shutil.which("espeak-ng") is None or not Path("/usr/share/apertium/modes/eng-spa.mode").is_file()
 
 
 @pytest.fixture(scope="module")
 async def env(pipeline: Pipeline) -> AsyncIterator[GatewayEnv]:
     async with gateway_env() as env:
         async with running_node(env.scheduler_address, pipeline):
+            yield env
+
+
+@pytest.fixture(scope="module")
+async def languages_env(languages_pipeline: Pipeline) -> AsyncIterator[GatewayEnv]:
+    """A node as `lingua up` builds it (multilingual Whisper, Apertium, espeak-ng): detection and two-way."""
+    if _NO_APERTIUM:
+        pytest.skip("apertium-eng-spa or espeak-ng is missing (scripts/ensure_languages.sh installs them)")
+    async with gateway_env() as env:
+        async with running_node(env.scheduler_address, languages_pipeline):
             yield env
 
 
@@ -76,6 +88,30 @@ async def test_translate_a_wav_through_the_gateway_with_a_key(env: GatewayEnv, w
     assert result.tts_audio.sample_rate_hz > 0
     assert len(result.tts_audio.data) / 2 / result.tts_audio.sample_rate_hz > 0.5  # over half a second of speech
     assert result.session_id and result.node_id
+
+
+async def test_list_languages_through_the_gateway(env: GatewayEnv) -> None:
+    """list_languages() gives what the scheduler says the mesh serves; the fixture node: en->fr, a demo model."""
+    key = (await env.tenant()).key
+
+    def run() -> tuple[session_pb2.ListLanguagesResponse, session_pb2.ListLanguagesResponse, ClientError]:
+        with LinguaClient(env.grpc_address, api_key=key) as lingua:
+            through_gateway = lingua.list_languages()
+        with LinguaClient(env.scheduler_address) as lingua:
+            direct = lingua.list_languages()
+        with LinguaClient(env.grpc_address, timeout_s=10) as lingua:
+            try:
+                lingua.list_languages()
+            except ClientError as exc:
+                return through_gateway, direct, exc
+        raise AssertionError("listed without a key")
+
+    listed, direct, refused = await asyncio.to_thread(run)
+    assert listed == direct
+    (en_fr,) = [p for p in listed.pairs if (p.src_lang, p.tgt_lang) == ("en", "fr")]
+    assert tier_name(en_fr.tier) == "demo" and en_fr.nodes == 1 and en_fr.engine and not en_fr.two_way, en_fr
+    assert refused.code == "UNAUTHENTICATED"
+    assert [tier_name(t) for t in range(5)] == ["", "neural", "rule_based", "pivot", "demo"]
 
 
 async def test_missing_or_wrong_key_is_unauthenticated(env: GatewayEnv, wavs: dict[str, bytes]) -> None:
@@ -307,3 +343,43 @@ async def test_cli_translate_through_the_gateway_with_an_api_key(env: GatewayEnv
     assert (tmp_path / "fr.wav").read_bytes()[:4] == b"RIFF"
     no_key = await asyncio.to_thread(_cli, *common)
     assert no_key.returncode == 1 and no_key.stderr.startswith("lingua translate: UNAUTHENTICATED: "), no_key.stderr
+
+
+async def test_auto_detect_and_two_way_with_the_sdk_and_the_cli(languages_env: GatewayEnv, wavs: dict[str, bytes],
+                                                                  tmp_path: Path) -> None:
+    """English speech: translate(src "auto"), a two-way en<->es session, and `lingua translate --from auto`."""
+    env = languages_env
+    sentence = SPEECH_SENTENCES[0]
+    wav = tmp_path / "speech.wav"
+    wav.write_bytes(wavs[sentence])
+    key = (await env.tenant()).key
+
+    def run() -> tuple[session_pb2.TranslateResponse, list[object]]:
+        with LinguaClient(env.grpc_address, api_key=key) as lingua:
+            auto = lingua.translate(wav, "auto", "es")
+            with lingua.two_way_session("es", "en") as session:
+                session.send_file(wav)
+                session.close()
+                return auto, list(session.results())
+
+    auto, outcomes = await asyncio.to_thread(run)
+    assert word_error_rate(sentence, auto.text_asr) <= 0.2, auto.text_asr
+    assert (auto.detected_lang, auto.src_lang, auto.tgt_lang) == ("en", "en", "es")
+    assert (auto.mt_engine, tier_name(auto.tier), auto.pivot_lang) == ("apertium", "rule_based", "")
+    (two_way,) = outcomes
+    assert isinstance(two_way, common_pb2.TranslationResult), two_way
+    assert (two_way.detected_lang, two_way.src_lang, two_way.tgt_lang) == ("en", "en", "es")
+    assert two_way.text_translated == auto.text_translated  # Apertium is deterministic
+
+    common = (str(wav), "--from", "auto", "--to", "es", "--scheduler", env.grpc_address, "--api-key", key)
+    as_json = await asyncio.to_thread(_cli, *common, "--json")
+    assert as_json.returncode == 0, as_json.stderr
+    out = json.loads(as_json.stdout)
+    assert (out["detected_lang"], out["src_lang"], out["mt_engine"], out["tier"], out["pivot_lang"]) == (
+        "en", "en", "apertium", "TRANSLATION_TIER_RULE_BASED", ""), out
+    assert out["text_translated"] == auto.text_translated
+    human = await asyncio.to_thread(_cli, *common)
+    assert human.returncode == 0, human.stderr
+    lines = human.stdout.splitlines()
+    assert f"translation (es): {auto.text_translated}" in lines, human.stdout
+    assert "detected language: en (asked for auto)" in lines and "engine: apertium (rule-based)" in lines, lines

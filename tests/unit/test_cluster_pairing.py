@@ -1,5 +1,6 @@
 """Pairing codes shared in the real Redis (127.0.0.1:6379): issued by one instance, redeemed on another,
-single use, unique, expiring, throttled per client across instances, revoked per issuing instance."""
+single use, unique, expiring, one live per node, throttled per client and mesh-wide across instances, burned
+after too many wrong guesses, revoked per issuing instance."""
 
 from __future__ import annotations
 
@@ -70,14 +71,13 @@ async def test_codes_are_unique_among_live_codes_and_expire(pairing: Make) -> No
     a, b = pairing("a"), pairing("b")
     codes = []
     for i in range(150):  # both instances at once, 150 times
-        codes += [code for code, _ in await asyncio.gather(a.issue(f"n{i}"), b.issue(f"n{i}"))]
+        codes += [code for code, _ in await asyncio.gather(a.issue(f"a{i}"), b.issue(f"b{i}"))]
     assert len(set(codes)) == 300 and await a.live() == 300
     # The script itself refuses a code that is live, whoever asks: the caller draws another.
-    holder = "x|b"
-    taken = await b._issue(keys=b._script_keys(b.keys.pairing_issued(holder)), args=[codes[0], holder, 60_000, 10**6])
+    taken = await b._issue(keys=b._issue_keys("x"), args=[codes[0], "x|b", 60_000, 10**6, "x"])
     assert taken == 0
     short = pairing("c", ttl_s=0.2)
-    brief, _ = await short.issue("n0")
+    brief, _ = await short.issue("c0")
     assert await short.live() == 301
     await asyncio.sleep(0.3)
     assert await a.live() == 300
@@ -108,9 +108,29 @@ async def test_failures_age_out_of_the_window(pairing: Make) -> None:
 async def test_revoking_drops_only_the_codes_this_instance_issued(pairing: Make) -> None:
     a, b = pairing("a"), pairing("b")
     from_a, _ = await a.issue("node-1")
-    from_b, _ = await b.issue("node-1")  # the node reconnected to b and asked again
     other, _ = await a.issue("node-2")
-    assert await a.revoke_node("node-1") == 1  # its old stream on a ended
+    assert await a.revoke_node("node-1") == 1  # its stream on a ended
     await refused(b.redeem(from_a, "client"))
+    again, _ = await a.issue("node-1")  # it reconnected to a, asked again, then moved to b and asked there
+    from_b, _ = await b.issue("node-1")
+    assert await a.live() == 2  # one live code per node: b's replaced a's
+    assert await a.revoke_node("node-1") == 0  # its old stream on a ended: b's code stays
+    await refused(b.redeem(again, "client"))
     assert await a.redeem(from_b, "client") == "node-1"
     assert await b.redeem(other, "client") == "node-2"
+
+
+async def test_rotating_clients_meet_the_mesh_wide_cap_and_a_guessed_at_code_burns(pairing: Make) -> None:
+    kw = {"max_failures": 5, "failure_window_s": 60, "max_global_failures": 20, "code_max_misses": 10}
+    a, b = pairing("a", **kw), pairing("b", **kw)
+    early, _ = await a.issue("node-1")
+    wrong = next(c for c in ("000000", "000001") if c != early)
+    for i in range(10):  # a fresh client each time: the per-client throttle never applies
+        await refused((a if i % 2 else b).redeem(wrong, f"tenant:rotated-{i}"))
+    late, _ = await b.issue("node-2")  # issued after those ten misses: its budget is whole
+    await refused(a.redeem(early, "alice"))  # ten misses while it was live: burned, though right
+    for i in range(9):
+        await refused(b.redeem(wrong if wrong != late else "999999", f"tenant:more-{i}"))
+    with pytest.raises(LinguaError) as capped:  # twenty wrong codes mesh-wide: every redeem waits
+        await a.redeem(late, "alice")
+    assert capped.value.code == common_pb2.RATE_LIMITED and 58_000 < capped.value.retry_after_ms <= 60_001

@@ -1,4 +1,5 @@
-"""The protos lint clean, generated/ is what `make proto` produces, and contract names exist."""
+"""The protos lint clean, generated/ and sdk/java/src/generated are what `make proto` produces, and contract names
+exist."""
 
 from __future__ import annotations
 
@@ -11,6 +12,7 @@ import sys
 from pathlib import Path
 from typing import Any
 
+import pytest
 import yaml
 
 from lingua.v1 import admin_pb2, common_pb2, gateway_pb2, hub_pb2, node_pb2, session_pb2
@@ -74,10 +76,26 @@ def test_generated_typescript_sdk_is_not_stale(tmp_path: Path) -> None:
     assert package["exports"]["./v1/*"] == {"types": "./lingua/v1/*.d.ts", "default": "./lingua/v1/*.js"}
 
 
+def test_generated_java_sdk_is_not_stale(tmp_path: Path) -> None:
+    """sdk/java/src/generated: Debian's protoc and grpc-java plugin (scripts/ensure_java.sh; `make test` runs it)."""
+    tools = [Path(os.environ.get("LINGUA_JAVA_PROTOC", "/usr/bin/protoc")),
+             Path(os.environ.get("LINGUA_GRPC_JAVA_PLUGIN", "/usr/bin/grpc_java_plugin"))]
+    missing = [str(t) for t in tools if not os.access(t, os.X_OK)]
+    if missing:
+        reason = f"needs {', '.join(missing)}; run scripts/ensure_java.sh"
+        if os.environ.get("CI", "").lower() in ("1", "true", "yes"):
+            pytest.fail(reason)
+        pytest.skip(reason)
+    work = _generate(tmp_path, _plugins("sdk/java/src/generated"))
+    _assert_same(work / "sdk/java/src/generated/lingua/v1", ROOT / "sdk/java/src/generated/lingua/v1", set())
+    assert sorted(p.name for p in (ROOT / "sdk/java/src/generated/lingua/v1").iterdir()) == [
+        "Common.java", "Session.java", "SessionServiceGrpc.java"]
+
+
 def test_contract_names() -> None:
     services = {
         "SessionService": (session_pb2, {"Converse", "OpenSession", "PushAudio", "Subscribe", "CloseSession",
-                                         "Translate"}),
+                                         "Translate", "ListLanguages"}),
         "NodeService": (node_pb2, {"Connect"}),
         "SchedulerAdmin": (admin_pb2, {"ListNodes", "GetNode", "DrainNode", "ListSessions", "GetStats",
                                        "ExplainDispatch"}),
@@ -100,3 +118,15 @@ def test_contract_names() -> None:
     assert {"session_id", "utterance_index", "job_id", "node_id", "text_asr", "text_translated", "tts_audio",
             "extras", "timings"} <= fields
     assert {f.name for f in session_pb2.TranslateResponse.DESCRIPTOR.fields} >= fields - {"attempt_id"}
+
+
+def test_contract_names_for_real_languages() -> None:
+    """CONTRACT.md's names for languages, tiers and the result's translation provenance."""
+    for tier in ("TRANSLATION_TIER_NEURAL", "TRANSLATION_TIER_RULE_BASED", "TRANSLATION_TIER_PIVOT",
+                 "TRANSLATION_TIER_DEMO"):
+        common_pb2.TranslationTier.Value(tier)
+    offer = {f.name for f in session_pb2.LanguageOffer.DESCRIPTOR.fields}
+    assert {"src_lang", "tgt_lang", "tier", "engine", "voice", "pivot_lang"} <= offer
+    assert "pairs" in session_pb2.ListLanguagesResponse.DESCRIPTOR.fields_by_name
+    result = {f.name for f in common_pb2.TranslationResult.DESCRIPTOR.fields}
+    assert {"detected_lang", "mt_engine", "tier", "pivot_lang"} <= result

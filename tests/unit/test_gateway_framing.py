@@ -9,7 +9,7 @@ import grpc
 import pytest
 from google.rpc import status_pb2
 
-from gateway.audio_meter import audio_seconds, sniff_encoding
+from gateway.audio_meter import AudioMeter, declared_encoding
 from gateway.grpcweb import (
     TRAILERS_FLAG,
     Status,
@@ -153,16 +153,24 @@ def test_features_and_encodings_from_json() -> None:
         encoding_from_name("AUDIO_ENCODING_UNSPECIFIED")
 
 
-def test_audio_seconds_and_sniffing() -> None:
+def test_decoded_seconds_and_declared_encodings() -> None:
+    meter = AudioMeter(max_seconds=60.0)
     pcm = b"\x00\x00" * 16000
-    assert audio_seconds(common_pb2.Audio(data=pcm, encoding=common_pb2.PCM16, sample_rate_hz=16000)) == 1.0
+    assert meter.measure_now(common_pb2.Audio(data=pcm, encoding=common_pb2.PCM16, sample_rate_hz=16000)).seconds == 1.0
     wav = encode_wav(pcm, 8000)
-    assert audio_seconds(common_pb2.Audio(data=wav, encoding=common_pb2.WAV)) == 2.0
-    assert audio_seconds(common_pb2.Audio(data=b"junk", encoding=common_pb2.WAV)) == 0.0
-    assert sniff_encoding(wav) == common_pb2.WAV
-    assert sniff_encoding(b"fLaC....") == common_pb2.FLAC
-    assert sniff_encoding(b"\xff\xfb\x90\x00", "clip.mp3") == common_pb2.MP3
-    assert sniff_encoding(b"\xff\xfb\x90\x00") == common_pb2.PCM16
+    assert meter.measure_now(common_pb2.Audio(data=wav, encoding=common_pb2.WAV)).seconds == 2.0
+    # A header that claims an hour over two seconds of data counts two seconds: the decoded ones.
+    liar = wav[:40] + (3600 * 8000 * 2).to_bytes(4, "little") + wav[44:]
+    assert meter.measure_now(common_pb2.Audio(data=liar, encoding=common_pb2.WAV)).seconds == 2.0
+    junk = meter.measure_now(common_pb2.Audio(data=b"junk", encoding=common_pb2.WAV))
+    assert junk.seconds == 0.0 and junk.error is not None and junk.error.code == common_pb2.INVALID_AUDIO
+    # Declared by the upload's type or name, never by its bytes.
+    assert declared_encoding("a.wav", "audio/wav") == common_pb2.WAV
+    assert declared_encoding("", "audio/x-flac") == common_pb2.FLAC
+    assert declared_encoding("clip.mp3", "application/octet-stream") == common_pb2.MP3
+    assert declared_encoding("", "audio/ogg; codecs=opus") == common_pb2.OGG_OPUS
+    assert declared_encoding("rec.webm", "") == common_pb2.WEBM_OPUS
+    assert declared_encoding("blob", "application/octet-stream") == common_pb2.PCM16
     # The SDK, given bytes it knows are an encoded file, trusts a bare MP3 frame sync.
     assert encoding_from_header(b"\xff\xfb\x90\x00", bare_mp3_sync=True) == common_pb2.MP3
     assert encoding_from_header(b"\x00\x01\x02\x03", bare_mp3_sync=True) is None

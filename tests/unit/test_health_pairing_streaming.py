@@ -50,7 +50,7 @@ def test_broken_model_degrades_draining_and_offline_are_sticky() -> None:
 
 def test_pairing_codes_are_six_digits_unique_single_use_and_expire() -> None:
     codes = PairingCodes(ttl_s=300)
-    issued = {codes.issue("node-a", now=0)[0] for _ in range(2000)}
+    issued = {codes.issue(f"node-a{i}", now=0)[0] for i in range(2000)}
     assert len(issued) == 2000 and all(len(c) == 6 and c.isdigit() for c in issued)
     code, expires = codes.issue("node-b", now=0)
     assert expires == 300
@@ -61,7 +61,8 @@ def test_pairing_codes_are_six_digits_unique_single_use_and_expire() -> None:
     late, _ = codes.issue("node-c", now=0)
     with pytest.raises(LinguaError):
         codes.redeem(late, "other", now=301)
-    codes.revoke_node("node-a")
+    for i in range(2000):
+        codes.revoke_node(f"node-a{i}")
     assert codes.live() == 0
 
 
@@ -75,6 +76,55 @@ def test_pairing_failures_are_throttled_per_client() -> None:
         codes.redeem(good, "mallory", now=10)  # even the right code is refused while throttled
     assert throttled.value.retry_after_ms > 0
     assert codes.redeem(good, "alice", now=10) == "node"  # other clients are unaffected
+
+
+def test_a_node_has_one_live_code_and_a_new_one_revokes_the_old() -> None:
+    codes = PairingCodes(ttl_s=300)
+    first, _ = codes.issue("node", now=0)
+    second, _ = codes.issue("node", now=1)
+    assert codes.live() == 1
+    with pytest.raises(LinguaError) as revoked:
+        codes.redeem(first, "alice", now=2)
+    assert revoked.value.code == common_pb2.INVALID_PAIRING_CODE
+    assert codes.redeem(second, "alice", now=2) == "node"
+    # Re-issuing many times keeps the expiry queue bounded by the live codes, not by the issues.
+    for i in range(10_000):
+        codes.issue("busy", now=3 + i * 1e-4)
+    assert codes.live() == 1 and len(codes._expiry) <= 2 * codes.live() + 1025
+
+
+def test_rotating_client_keys_cannot_outguess_the_scheduler_wide_cap() -> None:
+    codes = PairingCodes(max_failures=5, failure_window_s=60, max_global_failures=100, code_max_misses=10_000)
+    good, _ = codes.issue("node", now=0)
+    wrong = "000000" if good != "000000" else "000001"
+    for i in range(100):  # every guess from a fresh tenant: no per-client throttle ever applies
+        with pytest.raises(LinguaError) as miss:
+            codes.redeem(wrong, f"tenant:rotated-{i}", now=1 + i * 0.01)
+        assert miss.value.code == common_pb2.INVALID_PAIRING_CODE
+    with pytest.raises(LinguaError) as capped:
+        codes.redeem(wrong, "tenant:rotated-new", now=5)
+    assert capped.value.code == common_pb2.RATE_LIMITED and 55_000 < capped.value.retry_after_ms <= 57_000
+    with pytest.raises(LinguaError):
+        codes.redeem(good, "alice", now=5)  # the right code waits too: a lucky guess would otherwise get through
+    assert codes.tracked_clients() == 100  # failures kept only within the window ...
+    assert codes.redeem(good, "alice", now=62) == "node"  # ... and they age out
+    assert codes.tracked_clients() == 0
+
+
+def test_a_live_code_is_burned_after_its_budget_of_wrong_guesses() -> None:
+    codes = PairingCodes(max_failures=1000, max_global_failures=1000, code_max_misses=3)
+    before, _ = codes.issue("early", now=0)
+    wrong = next(c for c in ("000000", "000001", "000002") if c != before)
+    for i in range(2):
+        with pytest.raises(LinguaError):
+            codes.redeem(wrong, "mallory", now=1 + i)
+    after, _ = codes.issue("late", now=3)  # its budget starts when it is issued
+    with pytest.raises(LinguaError):
+        codes.redeem(wrong if wrong != after else "999999", "mallory", now=4)
+    with pytest.raises(LinguaError) as burned:
+        codes.redeem(before, "alice", now=5)  # three misses while it was live: burned, though right
+    assert burned.value.code == common_pb2.INVALID_PAIRING_CODE
+    assert codes.redeem(after, "alice", now=5) == "late"
 
 
 def test_chunks_assemble_into_one_utterance_with_one_format() -> None:

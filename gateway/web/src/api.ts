@@ -12,11 +12,13 @@ import { AudioEncoding, AudioSchema, type Features, FeaturesSchema } from "@ling
 import {
   type OpenSessionResponse,
   type ServerMessage,
+  SessionMode,
   SessionService,
 } from "@lingua/sdk/v1/session_pb";
 import { int16ToBytes } from "./audio/pcm.js";
 import { Backoff, sleep } from "./backoff.js";
 import { type ClientError, clientSideError, fromException, isClientError } from "./errors.js";
+import { type LanguageMenu, menuFrom } from "./languages.js";
 
 export const CLIENT_VERSION = "1.0.0";
 export const SAMPLE_RATE_HZ = 16_000;
@@ -39,8 +41,11 @@ export interface Connection {
 }
 
 export interface SessionParams {
+  /** "auto": the translator detects the spoken language. */
   srcLang: string;
   tgtLang: string;
+  /** A two-way session: each sentence is heard as srcLang or tgtLang and translated into the other. */
+  twoWay: boolean;
   features: Partial<Record<FeatureName, boolean>>;
   pairingCode: string;
 }
@@ -68,6 +73,15 @@ export function sessionClient(conn: Connection): Client<typeof SessionService> {
     ],
   });
   return createClient(SessionService, transport);
+}
+
+/** The language pairs the mesh serves now (ListLanguages); rejects with a ClientError. */
+export async function listLanguages(conn: Connection): Promise<LanguageMenu> {
+  try {
+    return menuFrom(await sessionClient(conn).listLanguages({}, { timeoutMs: CALL_TIMEOUT_MS }));
+  } catch (err) {
+    throw fromException(err);
+  }
 }
 
 export class LinguaSession {
@@ -164,8 +178,9 @@ export class LinguaSession {
     try {
       this.#opened = await this.#client.openSession(
         {
-          srcLang: p.srcLang,
-          tgtLang: p.tgtLang,
+          ...(p.twoWay
+            ? { mode: SessionMode.TWO_WAY, langA: p.srcLang, langB: p.tgtLang }
+            : { mode: SessionMode.ONE_WAY, srcLang: p.srcLang, tgtLang: p.tgtLang }),
           features: create(FeaturesSchema, p.features),
           pairingCode: p.pairingCode,
           clientVersion: CLIENT_VERSION,

@@ -4,11 +4,16 @@
 // recording and audio goes out in ~100 ms chunks; the VAD's hangover (or "End sentence") sends the final
 // chunk and releases the microphone; the live transcript arrives as ASR partials, then the result with its
 // translation and speech, which is played; then the microphone opens again for the next sentence.
-import { type LinkStatus, LinguaSession, type SessionParams } from "./api.js";
+//
+// The language pickers list what the mesh serves (ListLanguages, fetched once an API key is entered), with
+// each target's tier, "auto-detect" when a translator can tell languages apart, and a two-way toggle for the
+// pairs that one translator serves in both directions.
+import { type Connection, type LinkStatus, LinguaSession, listLanguages, type SessionParams } from "./api.js";
 import { Microphone } from "./audio/capture.js";
 import { Player } from "./audio/playback.js";
 import type { CaptureFrame } from "./audio/worklet.js";
 import { type ClientError, clientSideError, fromLinguaError, isClientError } from "./errors.js";
+import { AUTO, languageName, tierLabel } from "./languages.js";
 import { Recorder } from "./recorder.js";
 import { gatewayBaseUrl, loadSettings, saveSettings } from "./settings.js";
 import { micOpenIn, TurnMachine, type TurnState } from "./state.js";
@@ -42,7 +47,14 @@ export interface DebugInfo {
   chunksSent: number;
   samplesSent: number;
   partials: string[];
-  results: { index: string; asr: string; translated: string; ttsBytes: number }[];
+  results: {
+    index: string; asr: string; translated: string; ttsBytes: number; srcLang: string; tgtLang: string;
+    detectedLang: string; mtEngine: string; tier: string; pivotLang: string;
+  }[];
+  /** The mesh's languages as last fetched: how many times, the pairs offered, or why it failed. */
+  languages: { loads: number; pairs: string[]; twoWay: string[]; detectable: string[]; error: string };
+  /** What the open session was asked for (null: none open). */
+  session: { srcLang: string; tgtLang: string; twoWay: boolean } | null;
   errors: string[];
   playback: Player["stats"] | null;
   state: TurnState;
@@ -56,6 +68,7 @@ class App {
   readonly debug: DebugInfo = {
     transitions: [], framesCaptured: 0, peakDb: -Infinity, framesDropped: 0, micOpened: 0, micClosed: 0, micEvents: [], chunksSent: 0,
     samplesSent: 0, partials: [], results: [], errors: [], playback: null, state: "idle",
+    languages: { loads: 0, pairs: [], twoWay: [], detectable: [], error: "" }, session: null,
   };
   #audio: AudioParts | null = null;
   #session: LinguaSession | null = null;
@@ -63,9 +76,19 @@ class App {
   #expected: bigint | undefined; // the utterance index of the sentence being awaited
   #waitTimer: ReturnType<typeof setTimeout> | undefined;
   #micSync: Promise<void> = Promise.resolve();
+  #params: SessionParams | null = null;
+  #languagesFor = ""; // the gateway and key the pickers were filled for (or are being filled for)
+  #languagesLoad: Promise<void> = Promise.resolve();
+  #languagesTimer: ReturnType<typeof setTimeout> | undefined;
 
   constructor() {
-    this.view.showSettings(loadSettings(localStorage));
+    const saved = loadSettings(localStorage);
+    this.view.showSettings(saved);
+    this.view.onConnectionInput(() => {
+      clearTimeout(this.#languagesTimer);
+      this.#languagesTimer = setTimeout(() => void this.#loadLanguages(), 400);
+    });
+    if (saved.apiKey) void this.#loadLanguages();
     this.view.connect.addEventListener("click", () => void (this.#session ? this.disconnect() : this.connect()));
     this.view.speak.addEventListener("click", () => this.#startTurn(true));
     this.view.endSentence.addEventListener("click", () => this.#endTurn());
@@ -93,11 +116,16 @@ class App {
       // Audio first, inside the click: browsers only start an AudioContext from a user gesture.
       const audio = this.#audio ?? (await this.#startAudio());
       await audio.context.resume();
+      await this.#loadLanguages(); // at once if the pickers already list this key's languages
+      const chosen = this.view.readSettings(); // the pickers may have just been filled
       const params: SessionParams = {
-        srcLang: settings.srcLang, tgtLang: settings.tgtLang, features: settings.features,
+        srcLang: chosen.srcLang, tgtLang: chosen.tgtLang, twoWay: chosen.twoWay, features: settings.features,
         pairingCode: pairing.code,
       };
+      saveSettings(localStorage, chosen);
       const conn = { baseUrl: gatewayBaseUrl(settings, location), apiKey: settings.apiKey };
+      this.#params = params;
+      this.debug.session = { srcLang: params.srcLang, tgtLang: params.tgtLang, twoWay: params.twoWay };
       this.#session = await LinguaSession.open(conn, params, {
         message: (msg) => this.#onMessage(msg),
         status: (status) => this.#onStatus(status),
@@ -108,6 +136,7 @@ class App {
     } catch (err) {
       this.#fail(isClientError(err) ? err : { text: `Could not start: ${String(err)}` });
       this.view.showConnection("error", "not connected");
+      this.debug.session = null;
     } finally {
       this.#busy = false;
       this.#render();
@@ -117,10 +146,43 @@ class App {
   async disconnect(): Promise<void> {
     const session = this.#session;
     this.#session = null;
+    this.debug.session = null;
     this.machine.fire("disconnected");
     this.#audio?.player.stop();
     this.recorder.finish();
     await session?.close();
+  }
+
+  /** Fills the pickers with what the mesh serves for the key and gateway typed (once per key and gateway). */
+  #loadLanguages(): Promise<void> {
+    const settings = this.view.readSettings();
+    if (!settings.apiKey || this.#session) return this.#languagesLoad;
+    const conn: Connection = { baseUrl: gatewayBaseUrl(settings, location), apiKey: settings.apiKey };
+    const wanted = `${conn.baseUrl} ${conn.apiKey}`;
+    if (wanted === this.#languagesFor) return this.#languagesLoad; // loaded, or on its way
+    this.#languagesFor = wanted;
+    const stale = (): boolean => this.#languagesFor !== wanted || this.#session !== null;
+    this.#languagesLoad = listLanguages(conn).then(
+      (menu) => {
+        if (stale()) return;
+        this.debug.languages = {
+          loads: this.debug.languages.loads + 1,
+          pairs: menu.offers.map((o) => `${o.src}>${o.tgt}:${tierLabel(o.tier)}`),
+          twoWay: menu.offers.filter((o) => o.twoWay).map((o) => `${o.src}>${o.tgt}`),
+          detectable: menu.detectable, error: "",
+        };
+        if (menu.offers.length > 0) this.view.setLanguages(menu);
+        else this.view.setLanguages(null, "No translator is online right now, so these are the usual languages.");
+      },
+      (err: unknown) => {
+        if (stale()) return;
+        this.#languagesFor = ""; // asked again on the next key change or connect
+        const error = isClientError(err) ? err : clientSideError("NETWORK", String(err));
+        this.debug.languages = { ...this.debug.languages, error: error.code };
+        this.view.setLanguages(null, `Could not list the translators' languages — ${error.text}`);
+      },
+    );
+    return this.#languagesLoad;
   }
 
   async #startAudio(): Promise<AudioParts> {
@@ -258,18 +320,29 @@ class App {
 
   #onResult(r: TranslationResult): void {
     const tts = r.ttsAudio;
+    const tier = tierLabel(r.tier);
     this.debug.results.push({
       index: String(r.utteranceIndex), asr: r.textAsr, translated: r.textTranslated, ttsBytes: tts?.data.length ?? 0,
+      srcLang: r.srcLang, tgtLang: r.tgtLang, detectedLang: r.detectedLang, mtEngine: r.mtEngine, tier,
+      pivotLang: r.pivotLang,
     });
+    // How it was made: the language heard (auto-detect, two-way), the engine and its tier.
+    const how = [
+      r.detectedLang ? `heard ${languageName(r.detectedLang)}` : "",
+      r.mtEngine ? `${r.mtEngine}${tier ? ` (${tier})` : ""}` : tier,
+      r.pivotLang ? `via ${languageName(r.pivotLang)}` : "",
+    ].filter(Boolean).join(" · ");
     const ms = Math.round(r.timings?.totalMs ?? 0);
     this.view.addTurn({
       index: r.utteranceIndex, asr: r.textAsr, translated: r.textTranslated,
-      details: `#${r.utteranceIndex} · ${r.srcLang || "?"}→${r.tgtLang || "?"} · ${ms} ms · ${r.nodeId}`,
+      details: [`#${r.utteranceIndex}`, `${r.srcLang || "?"}→${r.tgtLang || "?"}`, how, `${ms} ms`, r.nodeId]
+        .filter(Boolean).join(" · "),
     });
     if (this.machine.state !== "waiting") return; // a late answer to a sentence given up on: history only
     if (this.#expected !== undefined && r.utteranceIndex !== this.#expected) return;
     this.view.showSubtitle(r.textAsr, true);
     this.view.showTranslation(r.textTranslated);
+    this.view.showResultInfo([`${r.srcLang || "?"} → ${r.tgtLang || "?"}`, how].filter(Boolean).join(" · "));
     const player = this.#audio?.player;
     if (!tts || tts.data.length === 0 || !player) {
       this.machine.fire("turn_done");
@@ -292,7 +365,7 @@ class App {
   #onStatus(status: LinkStatus): void {
     if (status.kind === "connected") {
       this.view.showConnection("ok", status.renewed ? "connected (new session)" : status.nodeId ? "connected (paired)" : "connected");
-      this.view.showSession(status.sessionId, status.nodeId);
+      this.view.showSession(status.sessionId, status.nodeId, this.#sessionText());
       if (status.renewed && this.machine.state === "waiting") {
         this.#abandonTurn(clientSideError("NETWORK", "the session was renewed while a sentence was in flight"));
       }
@@ -304,9 +377,18 @@ class App {
     }
   }
 
+  /** "two-way en ⇄ es", "auto-detect → fr", "en → fr". */
+  #sessionText(): string {
+    const p = this.#params;
+    if (!p) return "";
+    if (p.twoWay) return `two-way ${p.srcLang} ⇄ ${p.tgtLang}`;
+    return `${p.srcLang === AUTO ? "auto-detect" : p.srcLang} → ${p.tgtLang}`;
+  }
+
   #onFatal(error: ClientError): void {
     this.#fail(error);
     this.#session = null;
+    this.debug.session = null;
     this.machine.fire("disconnected");
     this.#audio?.player.stop();
     this.view.showConnection("error", `disconnected — ${error.code}`);

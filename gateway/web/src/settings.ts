@@ -6,8 +6,11 @@ export interface Settings {
   apiKey: string;
   /** Empty: the page's own origin (the gateway serves this page). */
   gatewayUrl: string;
+  /** "auto": detect the spoken language. */
   srcLang: string;
   tgtLang: string;
+  /** A two-way conversation between srcLang and tgtLang (offered only for pairs that work both ways). */
+  twoWay: boolean;
   features: Record<FeatureName, boolean>;
 }
 
@@ -22,6 +25,7 @@ export const FEATURES: readonly { name: FeatureName; label: string; hint: string
   { name: "personaAdaptation", label: "Persona adaptation", hint: "Adapt register and wording" },
 ];
 
+/** The pickers' choices until the gateway said which languages the mesh serves (GET ListLanguages). */
 export const LANGUAGES: readonly { code: string; name: string }[] = [
   { code: "en", name: "English" },
   { code: "fr", name: "French" },
@@ -40,7 +44,8 @@ function noFeatures(): Record<FeatureName, boolean> {
   return Object.fromEntries(FEATURES.map((f) => [f.name, false])) as Record<FeatureName, boolean>;
 }
 
-export const DEFAULTS: Settings = { apiKey: "", gatewayUrl: "", srcLang: "en", tgtLang: "fr", features: noFeatures() };
+export const DEFAULTS: Settings = { apiKey: "", gatewayUrl: "", srcLang: "en", tgtLang: "fr", twoWay: false,
+  features: noFeatures() };
 
 export function loadSettings(storage: Storage): Settings {
   try {

@@ -2,6 +2,7 @@
 // protocol or audio logic lives here; main.ts decides, this module only renders.
 import type { FeatureName } from "./api.js";
 import type { ClientError } from "./errors.js";
+import { AUTO, type Choice, type LanguageMenu, sourceChoices, targetChoices, twoWayOffered } from "./languages.js";
 import { FEATURES, LANGUAGES, type Settings } from "./settings.js";
 import type { TurnState } from "./state.js";
 
@@ -33,6 +34,10 @@ export class View {
   readonly swap = $<HTMLButtonElement>("#swap");
   readonly #src = $<HTMLSelectElement>("#src-lang");
   readonly #tgt = $<HTMLSelectElement>("#tgt-lang");
+  readonly #twoWay = $<HTMLInputElement>("#two-way");
+  readonly #twoWayLabel = $<HTMLElement>("#two-way-label");
+  readonly #languagesNote = $<HTMLElement>("#languages-note");
+  readonly #resultInfo = $<HTMLElement>("#result-info");
   readonly #apiKey = $<HTMLInputElement>("#api-key");
   readonly #pairing = $<HTMLInputElement>("#pairing-code");
   readonly #gateway = $<HTMLInputElement>("#gateway-url");
@@ -46,11 +51,15 @@ export class View {
   readonly #translation = $<HTMLElement>("#translation");
   readonly #history = $<HTMLOListElement>("#history");
   readonly #sessionInfo = $<HTMLElement>("#session-info");
+  readonly #sessionMode = $<HTMLElement>("#session-mode");
+  /** What the mesh serves (null: not known yet, the static list is shown). */
+  #menu: LanguageMenu | null = null;
+  #locked = false; // connected or connecting: the settings are fixed
+  /** The saved choice, applied once the mesh's languages arrive (it may not be in the static list). */
+  #saved: { src: string; tgt: string; twoWay: boolean } | null = null;
 
   constructor() {
-    for (const select of [this.#src, this.#tgt]) {
-      for (const lang of LANGUAGES) select.add(new Option(`${lang.name} (${lang.code})`, lang.code));
-    }
+    this.#fillLanguages();
     for (const f of FEATURES) {
       const label = document.createElement("label");
       label.title = f.hint;
@@ -62,13 +71,69 @@ export class View {
       this.#features.append(label);
     }
     this.swap.addEventListener("click", () => {
-      [this.#src.value, this.#tgt.value] = [this.#tgt.value, this.#src.value];
+      this.#saved = null;
+      const [src, tgt] = [this.#src.value, this.#tgt.value];
+      this.#fillLanguages(tgt, src);
+    });
+    this.#src.addEventListener("change", () => {
+      this.#saved = null;
+      this.#fillLanguages(this.#src.value, this.#tgt.value);
+    });
+    this.#tgt.addEventListener("change", () => {
+      this.#saved = null;
+      this.#syncTwoWay();
+    });
+    this.#twoWay.addEventListener("change", () => {
+      this.#saved = null;
     });
   }
 
+  /** The API key or gateway field changed (typed or pasted): `listener` may fetch the languages again. */
+  onConnectionInput(listener: () => void): void {
+    for (const el of [this.#apiKey, this.#gateway]) el.addEventListener("input", listener);
+  }
+
+  /** Fills the pickers from what the mesh serves (null: the static list), keeping the choice when possible. */
+  setLanguages(menu: LanguageMenu | null, note = ""): void {
+    this.#menu = menu;
+    const saved = menu ? this.#saved : null;
+    const twoWay = saved ? saved.twoWay : this.#twoWay.checked;
+    this.#fillLanguages(saved?.src ?? this.#src.value, saved?.tgt ?? this.#tgt.value);
+    this.#twoWay.checked = twoWay && twoWayOffered(menu, this.#src.value, this.#tgt.value);
+    if (menu) this.#saved = null;
+    this.#languagesNote.textContent = note;
+    this.#languagesNote.hidden = note === "";
+  }
+
+  get languages(): LanguageMenu | null {
+    return this.#menu;
+  }
+
+  #fillLanguages(src = this.#src.value, tgt = this.#tgt.value): void {
+    const fallback = LANGUAGES.map((l): Choice => ({ code: l.code, label: `${l.name} (${l.code})` }));
+    const sources = this.#menu ? sourceChoices(this.#menu) : fallback;
+    fill(this.#src, sources, src);
+    const targets = this.#menu ? targetChoices(this.#menu, this.#src.value) : fallback;
+    fill(this.#tgt, targets, tgt);
+    this.#syncTwoWay();
+  }
+
+  /** Two-way is offered only for a pair both of whose directions one translator serves. */
+  #syncTwoWay(): void {
+    const offered = twoWayOffered(this.#menu, this.#src.value, this.#tgt.value);
+    this.#twoWayLabel.dataset["offered"] = String(offered);
+    if (!offered) this.#twoWay.checked = false;
+    this.#twoWay.disabled = this.#locked || !offered;
+    this.#twoWayLabel.title = offered
+      ? "Both people speak: each sentence is translated into the other language"
+      : "Two-way needs a pair that one translator serves in both directions";
+    this.swap.disabled = this.#locked || this.#src.value === AUTO;
+  }
+
   showSettings(s: Settings): void {
-    this.#src.value = s.srcLang;
-    this.#tgt.value = s.tgtLang;
+    this.#saved = { src: s.srcLang, tgt: s.tgtLang, twoWay: s.twoWay };
+    this.#fillLanguages(s.srcLang, s.tgtLang);
+    this.#twoWay.checked = s.twoWay && twoWayOffered(this.#menu, this.#src.value, this.#tgt.value);
     this.#apiKey.value = s.apiKey;
     this.#gateway.value = s.gatewayUrl;
     for (const box of this.#featureBoxes()) box.checked = s.features[box.value as FeatureName] ?? false;
@@ -81,6 +146,7 @@ export class View {
       gatewayUrl: this.#gateway.value.trim(),
       srcLang: this.#src.value,
       tgtLang: this.#tgt.value,
+      twoWay: this.#twoWay.checked,
       features: features as Record<FeatureName, boolean>,
     };
   }
@@ -105,9 +171,11 @@ export class View {
     this.connect.disabled = busy;
     this.speak.disabled = state !== "ready";
     this.endSentence.disabled = state !== "recording";
-    for (const el of [this.#src, this.#tgt, this.swap, this.#apiKey, this.#pairing, this.#gateway, this.#features]) {
-      el.disabled = connected || busy;
+    this.#locked = connected || busy;
+    for (const el of [this.#src, this.#tgt, this.#apiKey, this.#pairing, this.#gateway, this.#features]) {
+      el.disabled = this.#locked;
     }
+    this.#syncTwoWay();
     if (state !== "recording" && state !== "ready") this.#level.value = -80;
   }
 
@@ -116,8 +184,15 @@ export class View {
     this.#connection.textContent = text;
   }
 
-  showSession(sessionId: string, nodeId: string): void {
+  /** The session, its node when paired, and what it translates ("two-way en ⇄ es", "auto-detect → fr"). */
+  showSession(sessionId: string, nodeId: string, how = ""): void {
     this.#sessionInfo.textContent = sessionId ? `Session ${sessionId}${nodeId ? ` · paired with ${nodeId}` : ""}` : "";
+    this.#sessionMode.textContent = sessionId ? how : "";
+  }
+
+  /** How the shown translation was made: the language heard, the engine and its tier. */
+  showResultInfo(text: string): void {
+    this.#resultInfo.textContent = text;
   }
 
   showLevel(db: number): void {
@@ -145,6 +220,7 @@ export class View {
   clearLive(): void {
     this.showSubtitle("", false);
     this.showTranslation("");
+    this.showResultInfo("");
   }
 
   addTurn(turn: Turn): void {
@@ -165,4 +241,10 @@ export class View {
   #featureBoxes(): HTMLInputElement[] {
     return [...this.#features.querySelectorAll<HTMLInputElement>("input[name=feature]")];
   }
+}
+
+/** Replaces a select's options, keeping `wanted` selected when it is still there (else the first option). */
+function fill(select: HTMLSelectElement, choices: Choice[], wanted: string): void {
+  select.replaceChildren(...choices.map((c) => new Option(c.label, c.code)));
+  select.value = choices.some((c) => c.code === wanted) ? wanted : (choices[0]?.code ?? "");
 }

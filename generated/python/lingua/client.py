@@ -9,6 +9,10 @@ trusted in-cluster use)::
     with LinguaClient("127.0.0.1:50053", api_key="lk_...") as lingua:
         one = lingua.translate("hello.wav", "en", "fr")           # one utterance in, its full result out
         print(one.text_asr, "->", one.text_translated)            # one.tts_audio: the translation, spoken
+        heard = lingua.translate("hola.wav", "auto", "en")         # "auto": the node detects the language
+        print(heard.detected_lang, heard.mt_engine, tier_name(heard.tier))   # "es apertium rule_based"
+        for pair in lingua.list_languages().pairs:                 # what the mesh serves now
+            print(pair.src_lang, pair.tgt_lang, tier_name(pair.tier), pair.engine, pair.two_way)
         with lingua.session("en", "fr") as session:               # one Converse stream
             session.send_file("a.wav")                             # utterance 0
             session.send_file("b.wav")                             # utterance 1
@@ -45,6 +49,7 @@ __all__ = [
     "Session",
     "audio_from_file",
     "features",
+    "tier_name",
 ]
 
 # The optional per-job features (the fields of lingua.v1.Features).
@@ -140,6 +145,16 @@ def features(*names: str) -> common_pb2.Features:
     return common_pb2.Features(**dict.fromkeys(names, True))
 
 
+def tier_name(tier: int) -> str:
+    """A lingua.v1.TranslationTier as a short name: "neural", "rule_based", "pivot", "demo" ("" when unset)."""
+    if tier == common_pb2.TRANSLATION_TIER_UNSPECIFIED:
+        return ""
+    try:
+        return common_pb2.TranslationTier.Name(tier).removeprefix("TRANSLATION_TIER_").lower()  # type: ignore[arg-type]
+    except ValueError:  # a tier newer than these stubs
+        return f"tier_{tier}"
+
+
 # ---- client ----------------------------------------------------------------------------------------------
 
 
@@ -164,7 +179,11 @@ class LinguaClient:
     def translate(self, audio_or_path: common_pb2.Audio | bytes | str | os.PathLike[str], src: str, tgt: str,
                   features: common_pb2.Features | None = None, *, sample_rate_hz: int = 16000,
                   dialect: str = "") -> session_pb2.TranslateResponse:
-        """One utterance (an Audio, an audio file's bytes, or its path) in, its full result out."""
+        """One utterance (an Audio, an audio file's bytes, or its path) in, its full result out.
+
+        src "auto" asks the node to detect the spoken language (see `list_languages().detectable_languages`); the
+        result's `detected_lang` says what it heard, `mt_engine`, `tier` and `pivot_lang` how it was translated.
+        """
         request = session_pb2.TranslateRequest(audio=_audio(audio_or_path, sample_rate_hz), src_lang=src,
                                                tgt_lang=tgt, features=features, dialect=dialect)
         try:
@@ -174,13 +193,31 @@ class LinguaClient:
             raise ClientError.from_rpc(exc) from None
         return response
 
+    def list_languages(self) -> session_pb2.ListLanguagesResponse:
+        """The language pairs the mesh serves now (online nodes): for each (src_lang, tgt_lang), the best tier a
+        node offers (`tier_name(pair.tier)`), its engine, voice and voice_quality, how many nodes serve it, and
+        whether a two-way session works (`two_way`); plus `detectable_languages` for src "auto"."""
+        try:
+            response: session_pb2.ListLanguagesResponse = self.stub.ListLanguages(
+                session_pb2.ListLanguagesRequest(), timeout=min(self.timeout_s, 30.0), metadata=self.metadata)
+        except grpc.RpcError as exc:
+            raise ClientError.from_rpc(exc) from None
+        return response
+
     def session(self, src: str, tgt: str, **open_options: Any) -> Session:
         """A session over one Converse stream, opened when its `with` block starts (or by `open()`).
 
         open_options are lingua.v1.OpenSessionRequest fields: features, streaming_asr, stream_tts, pause_ms,
-        mode, lang_a, lang_b, pairing_code, dialect, ...
+        mode, lang_a, lang_b, pairing_code, dialect, ... src "auto" detects each utterance's language.
         """
         return Session(self, session_pb2.OpenSessionRequest(src_lang=src, tgt_lang=tgt, **open_options))
+
+    def two_way_session(self, lang_a: str, lang_b: str, **open_options: Any) -> Session:
+        """A two-way session (SESSION_MODE_TWO_WAY): each utterance is heard as lang_a or lang_b and translated
+        into the other; results say which in `detected_lang`, `src_lang` and `tgt_lang`. Needs a pair with
+        `two_way` true in list_languages()."""
+        return Session(self, session_pb2.OpenSessionRequest(
+            mode=session_pb2.SESSION_MODE_TWO_WAY, lang_a=lang_a, lang_b=lang_b, **open_options))
 
     def close(self) -> None:
         self.channel.close()

@@ -200,7 +200,7 @@ class ExplainDispatchRequest(_message.Message):
     def __init__(self, src_lang: _Optional[str] = ..., tgt_lang: _Optional[str] = ..., dialect: _Optional[str] = ..., features: _Optional[_Union[_common_pb2.Features, _Mapping]] = ..., tenant_id: _Optional[str] = ..., paired_node_id: _Optional[str] = ...) -> None: ...
 
 class CandidateScore(_message.Message):
-    __slots__ = ("node_id", "score", "terms")
+    __slots__ = ("node_id", "score", "terms", "tier", "engine", "pivot_lang")
     class TermsEntry(_message.Message):
         __slots__ = ("key", "value")
         KEY_FIELD_NUMBER: _ClassVar[int]
@@ -211,10 +211,16 @@ class CandidateScore(_message.Message):
     NODE_ID_FIELD_NUMBER: _ClassVar[int]
     SCORE_FIELD_NUMBER: _ClassVar[int]
     TERMS_FIELD_NUMBER: _ClassVar[int]
+    TIER_FIELD_NUMBER: _ClassVar[int]
+    ENGINE_FIELD_NUMBER: _ClassVar[int]
+    PIVOT_LANG_FIELD_NUMBER: _ClassVar[int]
     node_id: str
     score: float
     terms: _containers.ScalarMap[str, float]
-    def __init__(self, node_id: _Optional[str] = ..., score: _Optional[float] = ..., terms: _Optional[_Mapping[str, float]] = ...) -> None: ...
+    tier: _common_pb2.TranslationTier
+    engine: str
+    pivot_lang: str
+    def __init__(self, node_id: _Optional[str] = ..., score: _Optional[float] = ..., terms: _Optional[_Mapping[str, float]] = ..., tier: _Optional[_Union[_common_pb2.TranslationTier, str]] = ..., engine: _Optional[str] = ..., pivot_lang: _Optional[str] = ...) -> None: ...
 
 class ExcludedNode(_message.Message):
     __slots__ = ("node_id", "reasons")

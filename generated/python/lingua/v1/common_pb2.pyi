@@ -38,6 +38,7 @@ class ErrorCode(int, metaclass=_enum_type_wrapper.EnumTypeWrapper):
     ALREADY_EXISTS: _ClassVar[ErrorCode]
     JOB_CANCELLED: _ClassVar[ErrorCode]
     PAIRED_NODE_UNAVAILABLE: _ClassVar[ErrorCode]
+    CLIENT_TOO_SLOW: _ClassVar[ErrorCode]
 
 class AudioEncoding(int, metaclass=_enum_type_wrapper.EnumTypeWrapper):
     __slots__ = ()
@@ -48,6 +49,14 @@ class AudioEncoding(int, metaclass=_enum_type_wrapper.EnumTypeWrapper):
     OGG_OPUS: _ClassVar[AudioEncoding]
     WEBM_OPUS: _ClassVar[AudioEncoding]
     MP3: _ClassVar[AudioEncoding]
+
+class TranslationTier(int, metaclass=_enum_type_wrapper.EnumTypeWrapper):
+    __slots__ = ()
+    TRANSLATION_TIER_UNSPECIFIED: _ClassVar[TranslationTier]
+    TRANSLATION_TIER_NEURAL: _ClassVar[TranslationTier]
+    TRANSLATION_TIER_RULE_BASED: _ClassVar[TranslationTier]
+    TRANSLATION_TIER_PIVOT: _ClassVar[TranslationTier]
+    TRANSLATION_TIER_DEMO: _ClassVar[TranslationTier]
 ERROR_CODE_UNSPECIFIED: ErrorCode
 INVALID_MESSAGE: ErrorCode
 INVALID_SESSION: ErrorCode
@@ -77,6 +86,7 @@ NOT_FOUND: ErrorCode
 ALREADY_EXISTS: ErrorCode
 JOB_CANCELLED: ErrorCode
 PAIRED_NODE_UNAVAILABLE: ErrorCode
+CLIENT_TOO_SLOW: ErrorCode
 AUDIO_ENCODING_UNSPECIFIED: AudioEncoding
 PCM16: AudioEncoding
 WAV: AudioEncoding
@@ -84,6 +94,11 @@ FLAC: AudioEncoding
 OGG_OPUS: AudioEncoding
 WEBM_OPUS: AudioEncoding
 MP3: AudioEncoding
+TRANSLATION_TIER_UNSPECIFIED: TranslationTier
+TRANSLATION_TIER_NEURAL: TranslationTier
+TRANSLATION_TIER_RULE_BASED: TranslationTier
+TRANSLATION_TIER_PIVOT: TranslationTier
+TRANSLATION_TIER_DEMO: TranslationTier
 
 class Audio(_message.Message):
     __slots__ = ("data", "encoding", "sample_rate_hz", "channels")
@@ -141,7 +156,7 @@ class Error(_message.Message):
     def __init__(self, code: _Optional[_Union[ErrorCode, str]] = ..., message: _Optional[str] = ..., utterance_index: _Optional[int] = ..., retry_after_ms: _Optional[int] = ..., details: _Optional[_Mapping[str, str]] = ..., session_id: _Optional[str] = ..., job_id: _Optional[str] = ...) -> None: ...
 
 class Extras(_message.Message):
-    __slots__ = ("speaker_id", "speech_rate_wps", "emotion", "voice_style", "tts_voice", "tts_voice_quality", "speech_rate_sps", "persona", "detected_lang", "notes", "arousal", "valence", "speaker_similarity", "tts_length_scale", "module_errors")
+    __slots__ = ("speaker_id", "speech_rate_wps", "emotion", "voice_style", "tts_voice", "tts_voice_quality", "speech_rate_sps", "persona", "detected_lang", "notes", "arousal", "valence", "speaker_similarity", "tts_length_scale", "module_errors", "mt_unknown_words", "mt_untranslated_words", "mt_generation_gaps", "detected_lang_probability")
     class ModuleErrorsEntry(_message.Message):
         __slots__ = ("key", "value")
         KEY_FIELD_NUMBER: _ClassVar[int]
@@ -164,6 +179,10 @@ class Extras(_message.Message):
     SPEAKER_SIMILARITY_FIELD_NUMBER: _ClassVar[int]
     TTS_LENGTH_SCALE_FIELD_NUMBER: _ClassVar[int]
     MODULE_ERRORS_FIELD_NUMBER: _ClassVar[int]
+    MT_UNKNOWN_WORDS_FIELD_NUMBER: _ClassVar[int]
+    MT_UNTRANSLATED_WORDS_FIELD_NUMBER: _ClassVar[int]
+    MT_GENERATION_GAPS_FIELD_NUMBER: _ClassVar[int]
+    DETECTED_LANG_PROBABILITY_FIELD_NUMBER: _ClassVar[int]
     speaker_id: str
     speech_rate_wps: float
     emotion: str
@@ -179,7 +198,11 @@ class Extras(_message.Message):
     speaker_similarity: float
     tts_length_scale: float
     module_errors: _containers.ScalarMap[str, str]
-    def __init__(self, speaker_id: _Optional[str] = ..., speech_rate_wps: _Optional[float] = ..., emotion: _Optional[str] = ..., voice_style: _Optional[str] = ..., tts_voice: _Optional[str] = ..., tts_voice_quality: _Optional[str] = ..., speech_rate_sps: _Optional[float] = ..., persona: _Optional[str] = ..., detected_lang: _Optional[str] = ..., notes: _Optional[_Iterable[str]] = ..., arousal: _Optional[float] = ..., valence: _Optional[float] = ..., speaker_similarity: _Optional[float] = ..., tts_length_scale: _Optional[float] = ..., module_errors: _Optional[_Mapping[str, str]] = ...) -> None: ...
+    mt_unknown_words: int
+    mt_untranslated_words: int
+    mt_generation_gaps: int
+    detected_lang_probability: float
+    def __init__(self, speaker_id: _Optional[str] = ..., speech_rate_wps: _Optional[float] = ..., emotion: _Optional[str] = ..., voice_style: _Optional[str] = ..., tts_voice: _Optional[str] = ..., tts_voice_quality: _Optional[str] = ..., speech_rate_sps: _Optional[float] = ..., persona: _Optional[str] = ..., detected_lang: _Optional[str] = ..., notes: _Optional[_Iterable[str]] = ..., arousal: _Optional[float] = ..., valence: _Optional[float] = ..., speaker_similarity: _Optional[float] = ..., tts_length_scale: _Optional[float] = ..., module_errors: _Optional[_Mapping[str, str]] = ..., mt_unknown_words: _Optional[int] = ..., mt_untranslated_words: _Optional[int] = ..., mt_generation_gaps: _Optional[int] = ..., detected_lang_probability: _Optional[float] = ...) -> None: ...
 
 class Persona(_message.Message):
     __slots__ = ("register", "remove_fillers", "mask_profanity", "glossary")
@@ -220,7 +243,7 @@ class Timings(_message.Message):
     def __init__(self, queue_ms: _Optional[float] = ..., asr_ms: _Optional[float] = ..., mt_ms: _Optional[float] = ..., tts_ms: _Optional[float] = ..., total_ms: _Optional[float] = ..., vad_ms: _Optional[float] = ..., node_ms: _Optional[float] = ...) -> None: ...
 
 class TranslationResult(_message.Message):
-    __slots__ = ("session_id", "utterance_index", "job_id", "node_id", "text_asr", "text_translated", "tts_audio", "extras", "timings", "src_lang", "tgt_lang", "attempt_id")
+    __slots__ = ("session_id", "utterance_index", "job_id", "node_id", "text_asr", "text_translated", "tts_audio", "extras", "timings", "src_lang", "tgt_lang", "attempt_id", "detected_lang", "mt_engine", "tier", "pivot_lang")
     SESSION_ID_FIELD_NUMBER: _ClassVar[int]
     UTTERANCE_INDEX_FIELD_NUMBER: _ClassVar[int]
     JOB_ID_FIELD_NUMBER: _ClassVar[int]
@@ -233,6 +256,10 @@ class TranslationResult(_message.Message):
     SRC_LANG_FIELD_NUMBER: _ClassVar[int]
     TGT_LANG_FIELD_NUMBER: _ClassVar[int]
     ATTEMPT_ID_FIELD_NUMBER: _ClassVar[int]
+    DETECTED_LANG_FIELD_NUMBER: _ClassVar[int]
+    MT_ENGINE_FIELD_NUMBER: _ClassVar[int]
+    TIER_FIELD_NUMBER: _ClassVar[int]
+    PIVOT_LANG_FIELD_NUMBER: _ClassVar[int]
     session_id: str
     utterance_index: int
     job_id: str
@@ -245,7 +272,11 @@ class TranslationResult(_message.Message):
     src_lang: str
     tgt_lang: str
     attempt_id: int
-    def __init__(self, session_id: _Optional[str] = ..., utterance_index: _Optional[int] = ..., job_id: _Optional[str] = ..., node_id: _Optional[str] = ..., text_asr: _Optional[str] = ..., text_translated: _Optional[str] = ..., tts_audio: _Optional[_Union[Audio, _Mapping]] = ..., extras: _Optional[_Union[Extras, _Mapping]] = ..., timings: _Optional[_Union[Timings, _Mapping]] = ..., src_lang: _Optional[str] = ..., tgt_lang: _Optional[str] = ..., attempt_id: _Optional[int] = ...) -> None: ...
+    detected_lang: str
+    mt_engine: str
+    tier: TranslationTier
+    pivot_lang: str
+    def __init__(self, session_id: _Optional[str] = ..., utterance_index: _Optional[int] = ..., job_id: _Optional[str] = ..., node_id: _Optional[str] = ..., text_asr: _Optional[str] = ..., text_translated: _Optional[str] = ..., tts_audio: _Optional[_Union[Audio, _Mapping]] = ..., extras: _Optional[_Union[Extras, _Mapping]] = ..., timings: _Optional[_Union[Timings, _Mapping]] = ..., src_lang: _Optional[str] = ..., tgt_lang: _Optional[str] = ..., attempt_id: _Optional[int] = ..., detected_lang: _Optional[str] = ..., mt_engine: _Optional[str] = ..., tier: _Optional[_Union[TranslationTier, str]] = ..., pivot_lang: _Optional[str] = ...) -> None: ...
 
 class AsrPartial(_message.Message):
     __slots__ = ("session_id", "utterance_index", "text", "is_final", "job_id", "attempt_id")
@@ -282,9 +313,15 @@ class TtsChunk(_message.Message):
     def __init__(self, session_id: _Optional[str] = ..., utterance_index: _Optional[int] = ..., job_id: _Optional[str] = ..., attempt_id: _Optional[int] = ..., seq: _Optional[int] = ..., audio: _Optional[_Union[Audio, _Mapping]] = ..., text: _Optional[str] = ...) -> None: ...
 
 class LanguagePair(_message.Message):
-    __slots__ = ("src_lang", "tgt_lang")
+    __slots__ = ("src_lang", "tgt_lang", "tier", "engine", "pivot_lang")
     SRC_LANG_FIELD_NUMBER: _ClassVar[int]
     TGT_LANG_FIELD_NUMBER: _ClassVar[int]
+    TIER_FIELD_NUMBER: _ClassVar[int]
+    ENGINE_FIELD_NUMBER: _ClassVar[int]
+    PIVOT_LANG_FIELD_NUMBER: _ClassVar[int]
     src_lang: str
     tgt_lang: str
-    def __init__(self, src_lang: _Optional[str] = ..., tgt_lang: _Optional[str] = ...) -> None: ...
+    tier: TranslationTier
+    engine: str
+    pivot_lang: str
+    def __init__(self, src_lang: _Optional[str] = ..., tgt_lang: _Optional[str] = ..., tier: _Optional[_Union[TranslationTier, str]] = ..., engine: _Optional[str] = ..., pivot_lang: _Optional[str] = ...) -> None: ...

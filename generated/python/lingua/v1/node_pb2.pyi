@@ -77,7 +77,7 @@ class Hardware(_message.Message):
     def __init__(self, cpu_cores: _Optional[int] = ..., memory_mb: _Optional[int] = ..., gpus: _Optional[_Iterable[_Union[Gpu, _Mapping]]] = ...) -> None: ...
 
 class InstalledModel(_message.Message):
-    __slots__ = ("model_id", "kind", "languages", "pairs", "dialect", "version", "state", "cross_lingual_languages")
+    __slots__ = ("model_id", "kind", "languages", "pairs", "dialect", "version", "state", "cross_lingual_languages", "engine")
     MODEL_ID_FIELD_NUMBER: _ClassVar[int]
     KIND_FIELD_NUMBER: _ClassVar[int]
     LANGUAGES_FIELD_NUMBER: _ClassVar[int]
@@ -86,6 +86,7 @@ class InstalledModel(_message.Message):
     VERSION_FIELD_NUMBER: _ClassVar[int]
     STATE_FIELD_NUMBER: _ClassVar[int]
     CROSS_LINGUAL_LANGUAGES_FIELD_NUMBER: _ClassVar[int]
+    ENGINE_FIELD_NUMBER: _ClassVar[int]
     model_id: str
     kind: ModelKind
     languages: _containers.RepeatedScalarFieldContainer[str]
@@ -94,7 +95,8 @@ class InstalledModel(_message.Message):
     version: str
     state: ModelState
     cross_lingual_languages: _containers.RepeatedScalarFieldContainer[str]
-    def __init__(self, model_id: _Optional[str] = ..., kind: _Optional[_Union[ModelKind, str]] = ..., languages: _Optional[_Iterable[str]] = ..., pairs: _Optional[_Iterable[_Union[_common_pb2.LanguagePair, _Mapping]]] = ..., dialect: _Optional[str] = ..., version: _Optional[str] = ..., state: _Optional[_Union[ModelState, str]] = ..., cross_lingual_languages: _Optional[_Iterable[str]] = ...) -> None: ...
+    engine: str
+    def __init__(self, model_id: _Optional[str] = ..., kind: _Optional[_Union[ModelKind, str]] = ..., languages: _Optional[_Iterable[str]] = ..., pairs: _Optional[_Iterable[_Union[_common_pb2.LanguagePair, _Mapping]]] = ..., dialect: _Optional[str] = ..., version: _Optional[str] = ..., state: _Optional[_Union[ModelState, str]] = ..., cross_lingual_languages: _Optional[_Iterable[str]] = ..., engine: _Optional[str] = ...) -> None: ...
 
 class ResourceUsage(_message.Message):
     __slots__ = ("cpu_percent", "mem_percent", "gpu_percent", "gpu_mem_percent", "running_jobs")

@@ -1,8 +1,9 @@
 from lingua.v1 import common_pb2 as _common_pb2
+from google.protobuf.internal import containers as _containers
 from google.protobuf.internal import enum_type_wrapper as _enum_type_wrapper
 from google.protobuf import descriptor as _descriptor
 from google.protobuf import message as _message
-from collections.abc import Mapping as _Mapping
+from collections.abc import Iterable as _Iterable, Mapping as _Mapping
 from typing import ClassVar as _ClassVar, Optional as _Optional, Union as _Union
 
 DESCRIPTOR: _descriptor.FileDescriptor
@@ -231,7 +232,7 @@ class TranslateRequest(_message.Message):
     def __init__(self, audio: _Optional[_Union[_common_pb2.Audio, _Mapping]] = ..., src_lang: _Optional[str] = ..., tgt_lang: _Optional[str] = ..., dialect: _Optional[str] = ..., features: _Optional[_Union[_common_pb2.Features, _Mapping]] = ..., pairing_code: _Optional[str] = ..., tenant_id: _Optional[str] = ...) -> None: ...
 
 class TranslateResponse(_message.Message):
-    __slots__ = ("session_id", "utterance_index", "job_id", "node_id", "text_asr", "text_translated", "tts_audio", "extras", "timings", "src_lang", "tgt_lang", "attempt_id")
+    __slots__ = ("session_id", "utterance_index", "job_id", "node_id", "text_asr", "text_translated", "tts_audio", "extras", "timings", "src_lang", "tgt_lang", "attempt_id", "detected_lang", "mt_engine", "tier", "pivot_lang")
     SESSION_ID_FIELD_NUMBER: _ClassVar[int]
     UTTERANCE_INDEX_FIELD_NUMBER: _ClassVar[int]
     JOB_ID_FIELD_NUMBER: _ClassVar[int]
@@ -244,6 +245,10 @@ class TranslateResponse(_message.Message):
     SRC_LANG_FIELD_NUMBER: _ClassVar[int]
     TGT_LANG_FIELD_NUMBER: _ClassVar[int]
     ATTEMPT_ID_FIELD_NUMBER: _ClassVar[int]
+    DETECTED_LANG_FIELD_NUMBER: _ClassVar[int]
+    MT_ENGINE_FIELD_NUMBER: _ClassVar[int]
+    TIER_FIELD_NUMBER: _ClassVar[int]
+    PIVOT_LANG_FIELD_NUMBER: _ClassVar[int]
     session_id: str
     utterance_index: int
     job_id: str
@@ -256,4 +261,42 @@ class TranslateResponse(_message.Message):
     src_lang: str
     tgt_lang: str
     attempt_id: int
-    def __init__(self, session_id: _Optional[str] = ..., utterance_index: _Optional[int] = ..., job_id: _Optional[str] = ..., node_id: _Optional[str] = ..., text_asr: _Optional[str] = ..., text_translated: _Optional[str] = ..., tts_audio: _Optional[_Union[_common_pb2.Audio, _Mapping]] = ..., extras: _Optional[_Union[_common_pb2.Extras, _Mapping]] = ..., timings: _Optional[_Union[_common_pb2.Timings, _Mapping]] = ..., src_lang: _Optional[str] = ..., tgt_lang: _Optional[str] = ..., attempt_id: _Optional[int] = ...) -> None: ...
+    detected_lang: str
+    mt_engine: str
+    tier: _common_pb2.TranslationTier
+    pivot_lang: str
+    def __init__(self, session_id: _Optional[str] = ..., utterance_index: _Optional[int] = ..., job_id: _Optional[str] = ..., node_id: _Optional[str] = ..., text_asr: _Optional[str] = ..., text_translated: _Optional[str] = ..., tts_audio: _Optional[_Union[_common_pb2.Audio, _Mapping]] = ..., extras: _Optional[_Union[_common_pb2.Extras, _Mapping]] = ..., timings: _Optional[_Union[_common_pb2.Timings, _Mapping]] = ..., src_lang: _Optional[str] = ..., tgt_lang: _Optional[str] = ..., attempt_id: _Optional[int] = ..., detected_lang: _Optional[str] = ..., mt_engine: _Optional[str] = ..., tier: _Optional[_Union[_common_pb2.TranslationTier, str]] = ..., pivot_lang: _Optional[str] = ...) -> None: ...
+
+class ListLanguagesRequest(_message.Message):
+    __slots__ = ()
+    def __init__(self) -> None: ...
+
+class LanguageOffer(_message.Message):
+    __slots__ = ("src_lang", "tgt_lang", "tier", "engine", "voice", "pivot_lang", "voice_quality", "nodes", "two_way")
+    SRC_LANG_FIELD_NUMBER: _ClassVar[int]
+    TGT_LANG_FIELD_NUMBER: _ClassVar[int]
+    TIER_FIELD_NUMBER: _ClassVar[int]
+    ENGINE_FIELD_NUMBER: _ClassVar[int]
+    VOICE_FIELD_NUMBER: _ClassVar[int]
+    PIVOT_LANG_FIELD_NUMBER: _ClassVar[int]
+    VOICE_QUALITY_FIELD_NUMBER: _ClassVar[int]
+    NODES_FIELD_NUMBER: _ClassVar[int]
+    TWO_WAY_FIELD_NUMBER: _ClassVar[int]
+    src_lang: str
+    tgt_lang: str
+    tier: _common_pb2.TranslationTier
+    engine: str
+    voice: str
+    pivot_lang: str
+    voice_quality: str
+    nodes: int
+    two_way: bool
+    def __init__(self, src_lang: _Optional[str] = ..., tgt_lang: _Optional[str] = ..., tier: _Optional[_Union[_common_pb2.TranslationTier, str]] = ..., engine: _Optional[str] = ..., voice: _Optional[str] = ..., pivot_lang: _Optional[str] = ..., voice_quality: _Optional[str] = ..., nodes: _Optional[int] = ..., two_way: _Optional[bool] = ...) -> None: ...
+
+class ListLanguagesResponse(_message.Message):
+    __slots__ = ("pairs", "detectable_languages")
+    PAIRS_FIELD_NUMBER: _ClassVar[int]
+    DETECTABLE_LANGUAGES_FIELD_NUMBER: _ClassVar[int]
+    pairs: _containers.RepeatedCompositeFieldContainer[LanguageOffer]
+    detectable_languages: _containers.RepeatedScalarFieldContainer[str]
+    def __init__(self, pairs: _Optional[_Iterable[_Union[LanguageOffer, _Mapping]]] = ..., detectable_languages: _Optional[_Iterable[str]] = ...) -> None: ...

@@ -65,6 +65,11 @@ class SessionServiceStub:
                 request_serializer=lingua_dot_v1_dot_session__pb2.TranslateRequest.SerializeToString,
                 response_deserializer=lingua_dot_v1_dot_session__pb2.TranslateResponse.FromString,
                 _registered_method=True)
+        self.ListLanguages = channel.unary_unary(
+                '/lingua.v1.SessionService/ListLanguages',
+                request_serializer=lingua_dot_v1_dot_session__pb2.ListLanguagesRequest.SerializeToString,
+                response_deserializer=lingua_dot_v1_dot_session__pb2.ListLanguagesResponse.FromString,
+                _registered_method=True)
 
 
 class SessionServiceServicer:
@@ -110,6 +115,13 @@ class SessionServiceServicer:
         context.set_details('Method not implemented!')
         raise NotImplementedError('Method not implemented!')
 
+    def ListLanguages(self, request, context):
+        """The language pairs the mesh can serve right now (online nodes), with tier, engine and voice.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
 
 def add_SessionServiceServicer_to_server(servicer, server):
     rpc_method_handlers = {
@@ -142,6 +154,11 @@ def add_SessionServiceServicer_to_server(servicer, server):
                     servicer.Translate,
                     request_deserializer=lingua_dot_v1_dot_session__pb2.TranslateRequest.FromString,
                     response_serializer=lingua_dot_v1_dot_session__pb2.TranslateResponse.SerializeToString,
+            ),
+            'ListLanguages': grpc.unary_unary_rpc_method_handler(
+                    servicer.ListLanguages,
+                    request_deserializer=lingua_dot_v1_dot_session__pb2.ListLanguagesRequest.FromString,
+                    response_serializer=lingua_dot_v1_dot_session__pb2.ListLanguagesResponse.SerializeToString,
             ),
     }
     generic_handler = grpc.method_handlers_generic_handler(
@@ -307,6 +324,33 @@ class SessionService:
             '/lingua.v1.SessionService/Translate',
             lingua_dot_v1_dot_session__pb2.TranslateRequest.SerializeToString,
             lingua_dot_v1_dot_session__pb2.TranslateResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def ListLanguages(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/lingua.v1.SessionService/ListLanguages',
+            lingua_dot_v1_dot_session__pb2.ListLanguagesRequest.SerializeToString,
+            lingua_dot_v1_dot_session__pb2.ListLanguagesResponse.FromString,
             options,
             channel_credentials,
             insecure,

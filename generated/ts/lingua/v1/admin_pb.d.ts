@@ -5,7 +5,7 @@
 import type { GenFile, GenMessage, GenService } from "@bufbuild/protobuf/codegenv2";
 import type { Message } from "@bufbuild/protobuf";
 import type { Hardware, InstalledModel, ModelInstallStatus, NodeState, ResourceUsage } from "./node_pb.js";
-import type { Features, LanguagePair } from "./common_pb.js";
+import type { Features, LanguagePair, TranslationTier } from "./common_pb.js";
 
 /**
  * Describes the file lingua/v1/admin.proto.
@@ -516,6 +516,23 @@ export declare type CandidateScore = Message<"lingua.v1.CandidateScore"> & {
    * @generated from field: map<string, double> terms = 3;
    */
   terms: { [key: string]: number };
+
+  /**
+   * How the node would translate the pair (nodes are ranked by tier first, then by score).
+   *
+   * @generated from field: lingua.v1.TranslationTier tier = 4;
+   */
+  tier: TranslationTier;
+
+  /**
+   * @generated from field: string engine = 5;
+   */
+  engine: string;
+
+  /**
+   * @generated from field: string pivot_lang = 6;
+   */
+  pivotLang: string;
 };
 
 /**

@@ -235,6 +235,31 @@ export declare type Extras = Message<"lingua.v1.Extras"> & {
    * @generated from field: map<string, string> module_errors = 15;
    */
   moduleErrors: { [key: string]: string };
+
+  /**
+   * Apertium marks removed from the translation: words the analyser did not know (*), words the
+   * bilingual dictionary lacks (@) and words the generator could not inflect (#).
+   *
+   * @generated from field: uint32 mt_unknown_words = 16;
+   */
+  mtUnknownWords: number;
+
+  /**
+   * @generated from field: uint32 mt_untranslated_words = 17;
+   */
+  mtUntranslatedWords: number;
+
+  /**
+   * @generated from field: uint32 mt_generation_gaps = 18;
+   */
+  mtGenerationGaps: number;
+
+  /**
+   * Language identification's probability for detected_lang (0 when the language was not detected).
+   *
+   * @generated from field: float detected_lang_probability = 19;
+   */
+  detectedLangProbability: number;
 };
 
 /**
@@ -250,7 +275,7 @@ export declare const ExtrasSchema: GenMessage<Extras>;
  */
 export declare type Persona = Message<"lingua.v1.Persona"> & {
   /**
-   * "formal", "informal" or empty (unchanged).
+   * "formal", "informal" or empty (unchanged); at most 32 characters.
    *
    * @generated from field: string register = 1;
    */
@@ -267,7 +292,7 @@ export declare type Persona = Message<"lingua.v1.Persona"> & {
   maskProfanity: boolean;
 
   /**
-   * Names and terms that must come through translation unchanged.
+   * Names and terms that must come through translation unchanged: at most 200 terms of 100 characters.
    *
    * @generated from field: repeated string glossary = 4;
    */
@@ -414,6 +439,31 @@ export declare type TranslationResult = Message<"lingua.v1.TranslationResult"> &
    * @generated from field: uint32 attempt_id = 12;
    */
   attemptId: number;
+
+  /**
+   * The language the node heard when the source was "auto" or the session two-way (else empty).
+   *
+   * @generated from field: string detected_lang = 13;
+   */
+  detectedLang: string;
+
+  /**
+   * The engine that translated (e.g. "apertium", "ctranslate2-m2m100"; "+" joins a pivot chain), its tier,
+   * and the language a pivot went through (empty when direct).
+   *
+   * @generated from field: string mt_engine = 14;
+   */
+  mtEngine: string;
+
+  /**
+   * @generated from field: lingua.v1.TranslationTier tier = 15;
+   */
+  tier: TranslationTier;
+
+  /**
+   * @generated from field: string pivot_lang = 16;
+   */
+  pivotLang: string;
 };
 
 /**
@@ -526,6 +576,25 @@ export declare type LanguagePair = Message<"lingua.v1.LanguagePair"> & {
    * @generated from field: string tgt_lang = 2;
    */
   tgtLang: string;
+
+  /**
+   * In a node's advertisement (InstalledModel.pairs): how this pair is translated.
+   *
+   * @generated from field: lingua.v1.TranslationTier tier = 3;
+   */
+  tier: TranslationTier;
+
+  /**
+   * @generated from field: string engine = 4;
+   */
+  engine: string;
+
+  /**
+   * Pivot pairs: the language in between.
+   *
+   * @generated from field: string pivot_lang = 5;
+   */
+  pivotLang: string;
 };
 
 /**
@@ -685,6 +754,14 @@ export enum ErrorCode {
    * @generated from enum value: PAIRED_NODE_UNAVAILABLE = 28;
    */
   PAIRED_NODE_UNAVAILABLE = 28,
+
+  /**
+   * The client did not read its session's messages: past the outbox limit the session is ended with this
+   * error (live partials are dropped first).
+   *
+   * @generated from enum value: CLIENT_TOO_SLOW = 29;
+   */
+  CLIENT_TOO_SLOW = 29,
 }
 
 /**
@@ -740,4 +817,49 @@ export enum AudioEncoding {
  * Describes the enum lingua.v1.AudioEncoding.
  */
 export declare const AudioEncodingSchema: GenEnum<AudioEncoding>;
+
+/**
+ * How good a translation path is, best first. The scheduler prefers the best tier a node offers for a pair.
+ *
+ * @generated from enum lingua.v1.TranslationTier
+ */
+export enum TranslationTier {
+  /**
+   * @generated from enum value: TRANSLATION_TIER_UNSPECIFIED = 0;
+   */
+  UNSPECIFIED = 0,
+
+  /**
+   * A neural model (CTranslate2 M2M100 / NLLB / Marian).
+   *
+   * @generated from enum value: TRANSLATION_TIER_NEURAL = 1;
+   */
+  NEURAL = 1,
+
+  /**
+   * A rule-based engine (Apertium).
+   *
+   * @generated from enum value: TRANSLATION_TIER_RULE_BASED = 2;
+   */
+  RULE_BASED = 2,
+
+  /**
+   * Two engines chained through a third language.
+   *
+   * @generated from enum value: TRANSLATION_TIER_PIVOT = 3;
+   */
+  PIVOT = 3,
+
+  /**
+   * A demo model that knows only the sentences it was trained on (the phrasebook).
+   *
+   * @generated from enum value: TRANSLATION_TIER_DEMO = 4;
+   */
+  DEMO = 4,
+}
+
+/**
+ * Describes the enum lingua.v1.TranslationTier.
+ */
+export declare const TranslationTierSchema: GenEnum<TranslationTier>;
 

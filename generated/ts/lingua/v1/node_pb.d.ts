@@ -108,6 +108,13 @@ export declare type InstalledModel = Message<"lingua.v1.InstalledModel"> & {
    * @generated from field: repeated string cross_lingual_languages = 8;
    */
   crossLingualLanguages: string[];
+
+  /**
+   * The engine that runs it (lingua_common.model_format: "apertium", "piper", "espeak-ng", …).
+   *
+   * @generated from field: string engine = 9;
+   */
+  engine: string;
 };
 
 /**

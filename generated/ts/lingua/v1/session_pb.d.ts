@@ -4,7 +4,7 @@
 
 import type { GenEnum, GenFile, GenMessage, GenService } from "@bufbuild/protobuf/codegenv2";
 import type { Message } from "@bufbuild/protobuf";
-import type { AsrPartial, Audio, Error, Extras, Features, Persona, Timings, TranslationResult, TtsChunk } from "./common_pb.js";
+import type { AsrPartial, Audio, Error, Extras, Features, Persona, Timings, TranslationResult, TranslationTier, TtsChunk } from "./common_pb.js";
 
 /**
  * Describes the file lingua/v1/session.proto.
@@ -12,6 +12,10 @@ import type { AsrPartial, Audio, Error, Extras, Features, Persona, Timings, Tran
 export declare const file_lingua_v1_session: GenFile;
 
 /**
+ * Limits on every request below, checked where the scheduler first reads it (INVALID_MESSAGE beyond them,
+ * the stream carries on): language codes at most 16 characters, dialect 32, pairing_code 16, client_version
+ * and platform 64, tenant_id and every id or token 128, a close reason 256; Persona as in common.proto.
+ *
  * @generated from message lingua.v1.OpenSessionRequest
  */
 export declare type OpenSessionRequest = Message<"lingua.v1.OpenSessionRequest"> & {
@@ -172,7 +176,9 @@ export declare type Utterance = Message<"lingua.v1.Utterance"> & {
   sessionId: string;
 
   /**
-   * Chosen by the client, from 0, consecutive.
+   * Chosen by the client, from 0, consecutive. It must lie within max_queued_per_session (default 64) of
+   * the next index not yet delivered and be unused; otherwise the utterance is refused with INVALID_MESSAGE
+   * (no utterance_index, since it never enters the order; details["utterance_index"] names it).
    *
    * @generated from field: uint64 utterance_index = 2;
    */
@@ -687,6 +693,26 @@ export declare type TranslateResponse = Message<"lingua.v1.TranslateResponse"> &
    * @generated from field: uint32 attempt_id = 12;
    */
   attemptId: number;
+
+  /**
+   * @generated from field: string detected_lang = 13;
+   */
+  detectedLang: string;
+
+  /**
+   * @generated from field: string mt_engine = 14;
+   */
+  mtEngine: string;
+
+  /**
+   * @generated from field: lingua.v1.TranslationTier tier = 15;
+   */
+  tier: TranslationTier;
+
+  /**
+   * @generated from field: string pivot_lang = 16;
+   */
+  pivotLang: string;
 };
 
 /**
@@ -694,6 +720,106 @@ export declare type TranslateResponse = Message<"lingua.v1.TranslateResponse"> &
  * Use `create(TranslateResponseSchema)` to create a new message.
  */
 export declare const TranslateResponseSchema: GenMessage<TranslateResponse>;
+
+/**
+ * @generated from message lingua.v1.ListLanguagesRequest
+ */
+export declare type ListLanguagesRequest = Message<"lingua.v1.ListLanguagesRequest"> & {
+};
+
+/**
+ * Describes the message lingua.v1.ListLanguagesRequest.
+ * Use `create(ListLanguagesRequestSchema)` to create a new message.
+ */
+export declare const ListLanguagesRequestSchema: GenMessage<ListLanguagesRequest>;
+
+/**
+ * One (src, tgt) the mesh serves: the best tier any online node offers, and how it sounds.
+ *
+ * @generated from message lingua.v1.LanguageOffer
+ */
+export declare type LanguageOffer = Message<"lingua.v1.LanguageOffer"> & {
+  /**
+   * @generated from field: string src_lang = 1;
+   */
+  srcLang: string;
+
+  /**
+   * @generated from field: string tgt_lang = 2;
+   */
+  tgtLang: string;
+
+  /**
+   * @generated from field: lingua.v1.TranslationTier tier = 3;
+   */
+  tier: TranslationTier;
+
+  /**
+   * @generated from field: string engine = 4;
+   */
+  engine: string;
+
+  /**
+   * The voice that speaks tgt_lang ("piper:en_US-joe-medium", "espeak-ng:es", …) and how native it is
+   * ("native", "espeak_native", "cross_lingual").
+   *
+   * @generated from field: string voice = 5;
+   */
+  voice: string;
+
+  /**
+   * @generated from field: string pivot_lang = 6;
+   */
+  pivotLang: string;
+
+  /**
+   * @generated from field: string voice_quality = 7;
+   */
+  voiceQuality: string;
+
+  /**
+   * Online nodes that serve the pair (ready or busy).
+   *
+   * @generated from field: uint32 nodes = 8;
+   */
+  nodes: number;
+
+  /**
+   * Both directions exist on one node, so a two-way session with these two languages works.
+   *
+   * @generated from field: bool two_way = 9;
+   */
+  twoWay: boolean;
+};
+
+/**
+ * Describes the message lingua.v1.LanguageOffer.
+ * Use `create(LanguageOfferSchema)` to create a new message.
+ */
+export declare const LanguageOfferSchema: GenMessage<LanguageOffer>;
+
+/**
+ * @generated from message lingua.v1.ListLanguagesResponse
+ */
+export declare type ListLanguagesResponse = Message<"lingua.v1.ListLanguagesResponse"> & {
+  /**
+   * @generated from field: repeated lingua.v1.LanguageOffer pairs = 1;
+   */
+  pairs: LanguageOffer[];
+
+  /**
+   * Languages a node can identify by ear (src_lang "auto"); empty when no node detects languages.
+   *
+   * @generated from field: repeated string detectable_languages = 2;
+   */
+  detectableLanguages: string[];
+};
+
+/**
+ * Describes the message lingua.v1.ListLanguagesResponse.
+ * Use `create(ListLanguagesResponseSchema)` to create a new message.
+ */
+export declare const ListLanguagesResponseSchema: GenMessage<ListLanguagesResponse>;
 
 /**
  * @generated from enum lingua.v1.SessionMode
@@ -781,6 +907,16 @@ export declare const SessionService: GenService<{
     methodKind: "unary";
     input: typeof TranslateRequestSchema;
     output: typeof TranslateResponseSchema;
+  },
+  /**
+   * The language pairs the mesh can serve right now (online nodes), with tier, engine and voice.
+   *
+   * @generated from rpc lingua.v1.SessionService.ListLanguages
+   */
+  listLanguages: {
+    methodKind: "unary";
+    input: typeof ListLanguagesRequestSchema;
+    output: typeof ListLanguagesResponseSchema;
   },
 }>;
 
