@@ -60,6 +60,7 @@ if str(REPO) not in sys.path:
 
 from lingua.v1 import admin_pb2, admin_pb2_grpc, common_pb2, node_pb2, session_pb2, session_pb2_grpc  # noqa: E402
 from lingua_common.audio import encode_wav, float_to_pcm16, pcm16_to_float, resample  # noqa: E402
+from lingua_common.signing import ensure_key_pair  # noqa: E402
 
 DATA = Path(__file__).resolve().parent / "quality_data"
 SAMPLE_RATE = 16_000
@@ -330,6 +331,7 @@ def running_mesh(data_dir: Path, install: str, log: Any) -> Iterator[Mesh]:
     logs = data_dir / "logs"
     logs.mkdir(parents=True, exist_ok=True)
     token = secrets.token_urlsafe(24)
+    signing_key, public_key = ensure_key_pair(data_dir / "keys")  # the hub signs, the node verifies
     hub_port, sched_port = free_port(), free_port()
     hub_addr, sched_addr = f"127.0.0.1:{hub_port}", f"127.0.0.1:{sched_port}"
     models_dir = data_dir / "node-models"
@@ -338,7 +340,8 @@ def running_mesh(data_dir: Path, install: str, log: Any) -> Iterator[Mesh]:
         services.append(hub := spawn("hub", "hub_svc", {
             "LINGUA_HUB_HOST": "127.0.0.1", "LINGUA_HUB_GRPC_PORT": str(hub_port),
             "LINGUA_HUB_HTTP_PORT": str(free_port()), "LINGUA_HUB_DATA_DIR": str(data_dir / "hub"),
-            "LINGUA_HUB_OPERATOR_TOKEN": token, "LINGUA_HUB_DATABASE_URL": ""}, logs))
+            "LINGUA_HUB_OPERATOR_TOKEN": token, "LINGUA_HUB_DATABASE_URL": "",
+            "LINGUA_HUB_SIGNING_KEY": str(signing_key)}, logs))
         services.append(sched := spawn("scheduler", "scheduler_svc", {
             "LINGUA_SCHEDULER_HOST": "127.0.0.1", "LINGUA_SCHEDULER_PORT": str(sched_port),
             "LINGUA_SCHEDULER_METRICS_PORT": "-1", "LINGUA_SCHEDULER_STATE_URL": "memory://",
@@ -351,6 +354,7 @@ def running_mesh(data_dir: Path, install: str, log: Any) -> Iterator[Mesh]:
         log(f"published {', '.join(seeded) or 'nothing new'}; starting the node (install={install!r}) ...")
         services.append(node := spawn("node", "node_svc", {
             "LINGUA_NODE_SCHEDULER": sched_addr, "LINGUA_NODE_HUB": hub_addr,
+            "LINGUA_NODE_HUB_PUBLIC_KEY": str(public_key),
             "LINGUA_NODE_MODELS_DIR": str(models_dir), "LINGUA_NODE_INSTALL": install,
             "LINGUA_NODE_DISPLAY_NAME": "quality-bench", "LINGUA_NODE_MAX_CONCURRENT_JOBS": "1",
             "LINGUA_NODE_CONTROL_PORT": "-1", "LINGUA_NODE_MODULES": "", "LINGUA_NODE_WARM_UP": "true"}, logs))

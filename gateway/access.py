@@ -72,7 +72,7 @@ class Access:
                  key_cache_ttl_s: float = 1.0, redis: Redis | None = None, lease_ttl_s: float = 30.0,
                  clock: Callable[[], float] = time.monotonic, throttle: FailedAuthThrottle | None = None) -> None:
         self.store, self.limiter, self.slots = store, limiter, slots
-        self.throttle = throttle or FailedAuthThrottle()
+        self.throttle = throttle if throttle is not None else FailedAuthThrottle()
         self.key_cache_ttl_s = key_cache_ttl_s
         self._redis, self._lease_ttl_s, self._clock = redis, lease_ttl_s, clock
         self._cache: dict[str, tuple[float, KeyMatch | None]] = {}  # key hash -> (looked up at, match)

@@ -84,10 +84,15 @@ class ChunkMeter:
         self.meter, self.max_bytes = meter, max_bytes
         self._pending = bytearray()
         self._format = common_pb2.Audio()
+        # Utterances the client ended itself (is_final) whose KIND_UTTERANCE_SEALED event has not come back yet:
+        # those events end nothing here (the chunks were measured at is_final); the others are pause seals.
+        self.finals_unsealed = 0
 
     async def chunk(self, chunk: common_pb2.Audio, is_final: bool) -> float | None:
         """Seconds to count now (before forwarding the chunk; PCM16), or None: kept, count it on `ended()`.
         PAYLOAD_TOO_LARGE when one utterance's chunks pass `max_bytes` (then it starts over)."""
+        if is_final:
+            self.finals_unsealed += 1
         if chunk.encoding == common_pb2.PCM16:
             return (await self.meter.measure(chunk)).seconds if chunk.data else 0.0
         if len(self._pending) + len(chunk.data) > self.max_bytes:
@@ -100,6 +105,13 @@ class ChunkMeter:
             self._format = common_pb2.Audio(encoding=chunk.encoding, sample_rate_hz=chunk.sample_rate_hz,
                                             channels=chunk.channels)
         return None
+
+    def sealed_by_pause(self) -> bool:
+        """A KIND_UTTERANCE_SEALED event came: whether it sealed an utterance after a pause (not an is_final)."""
+        if self.finals_unsealed > 0:
+            self.finals_unsealed -= 1
+            return False
+        return True
 
     async def ended(self) -> float:
         """The utterance the kept chunks belong to ended: its decoded seconds (0 if nothing was kept)."""

@@ -76,7 +76,8 @@ class FrontDoor:
 
     async def observe(self, who: Principal, owned: Owned | None, msg: session_pb2.ServerMessage) -> None:
         """A message from the scheduler: an utterance sealed after a pause ends the chunks kept for it."""
-        if msg.HasField("event") and msg.event.kind == session_pb2.SessionEvent.KIND_UTTERANCE_SEALED:
+        if (msg.HasField("event") and msg.event.kind == session_pb2.SessionEvent.KIND_UTTERANCE_SEALED
+                and owned is not None and owned.chunks is not None and owned.chunks.sealed_by_pause()):
             await self.utterance_ended(who, owned)
 
     # ---- one-shot -----------------------------------------------------------------------------------

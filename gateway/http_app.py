@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -13,6 +14,7 @@ from starlette.requests import HTTPConnection, Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import BaseRoute, Mount, Route, WebSocketRoute
 from starlette.staticfiles import StaticFiles
+from starlette.types import Scope
 from starlette.websockets import WebSocket
 
 from gateway import rest
@@ -24,6 +26,23 @@ from gateway.websocket import stream_endpoint
 
 # The web client's committed bundle (built by `make web`), served at `/`.
 WEB_CLIENT_DIR = Path(__file__).resolve().parent / "web" / "dist"
+
+
+class WebClientFiles(StaticFiles):
+    """The web client's files, with what an installable app needs whatever the host's mime tables say: the app
+    manifest as application/manifest+json, and the service worker revalidated on every load (no-cache), so that
+    a new deployment reaches installed apps at their next start."""
+
+    def file_response(self, full_path: str | os.PathLike[str], stat_result: os.stat_result, scope: Scope,
+                      status_code: int = 200) -> Response:
+        response = super().file_response(full_path, stat_result, scope, status_code)
+        name = os.path.basename(full_path)
+        if name.endswith(".webmanifest"):
+            response.headers["content-type"] = "application/manifest+json"
+        elif name == "sw.js":
+            response.headers["cache-control"] = "no-cache"
+        return response
+
 
 # grpc-web clients read these from cross-origin responses; Retry-After for rate-limited REST calls.
 EXPOSE_HEADERS = ["grpc-status", "grpc-message", "grpc-status-details-bin", "retry-after-ms", "Retry-After"]
@@ -88,5 +107,5 @@ def build_app(door: FrontDoor, limits: HttpLimits, extra_routes: list[BaseRoute]
     """The API routes, then `extra_routes`, then the web client as the catch-all last route."""
     cors = Middleware(CORSMiddleware, allow_origins=list(limits.cors_origins), allow_methods=["GET", "POST"],
                       allow_headers=["*"], expose_headers=EXPOSE_HEADERS, max_age=86400)
-    web = Mount("/", app=StaticFiles(directory=WEB_CLIENT_DIR, html=True, check_dir=False), name="web")
+    web = Mount("/", app=WebClientFiles(directory=WEB_CLIENT_DIR, html=True, check_dir=False), name="web")
     return Starlette(routes=[*routes(door, limits), *(extra_routes or []), web], middleware=[cors])

@@ -102,7 +102,10 @@ def openapi_document(version: str = "0.1.0") -> dict[str, Any]:
                         "dialect": {"type": "string"},
                         "features": {"type": "string", "description": "JSON: object of booleans or list of "
                                      f"names, from {', '.join(FEATURE_NAMES)}"},
-                        "audio_format": {"type": "string", "description": "Overrides detection (e.g. PCM16)"},
+                        "audio_format": {"type": "string", "description":
+                                         "PCM16, WAV, FLAC, OGG_OPUS, WEBM_OPUS or MP3; default: the file's "
+                                         "Content-Type, else its name's extension, else PCM16 (never guessed "
+                                         "from the bytes: a mislabelled file is refused)"},
                         "sample_rate": {"type": "integer", "default": 16000, "description": "For raw PCM16"},
                         "pairing_code": {"type": "string"},
                     }}}}},

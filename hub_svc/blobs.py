@@ -29,6 +29,18 @@ class BlobStore:
     def size(self, sha256: str) -> int:
         return self.path(sha256).stat().st_size
 
+    def matches(self, sha256: str, size: int) -> bool:
+        """Whether the blob exists, has `size` bytes and its content still hashes to `sha256`."""
+        try:
+            if self.size(sha256) != size:
+                return False
+            digest = hashlib.sha256()
+            for data in self.read(sha256, chunk=1024 * 1024):
+                digest.update(data)
+        except (OSError, ValueError):
+            return False
+        return digest.hexdigest() == sha256
+
     def read(self, sha256: str, offset: int = 0, length: int | None = None,
              chunk: int = 256 * 1024) -> Iterator[bytes]:
         with self.path(sha256).open("rb") as fh:

@@ -9,10 +9,12 @@ from pathlib import Path, PurePosixPath
 from sqlalchemy import Engine, select
 from sqlalchemy.orm import Session, selectinload, sessionmaker
 
+from hub_svc.blobs import BlobStore
 from hub_svc.db import FileRow, ModelRow, VersionRow
 from lingua.v1 import common_pb2, hub_pb2
 from lingua_common import db
 from lingua_common.errors import LinguaError
+from lingua_common.signing import Manifest, ManifestFile, Signer, parse_manifest
 
 MODEL_ID = re.compile(r"^[a-z0-9][a-z0-9._-]{0,127}$")
 VERSION = re.compile(r"^[0-9A-Za-z][0-9A-Za-z._+-]{0,63}$")
@@ -41,13 +43,33 @@ def _model_proto(row: ModelRow, include_deprecated: bool = True) -> hub_pb2.Mode
             continue
         model.versions.add(version=v.version, status=v.status, created_unix_ms=v.created_ms,  # type: ignore[arg-type]
                            total_size=v.total_size,
-                           files=[hub_pb2.ModelFile(path=f.path, size=f.size, sha256=f.sha256) for f in v.files])
+                           files=[hub_pb2.ModelFile(path=f.path, size=f.size, sha256=f.sha256) for f in v.files],
+                           manifest=v.manifest or b"", manifest_signature=v.manifest_signature or b"",
+                           signing_key_id=v.signing_key_id or "")
     return model
 
 
+def _manifest(model_id: str, version: str, kind: int, engine: str, dialect: str, languages: list[str],
+              pairs: list[tuple[str, str]], files: list[tuple[str, int, str]]) -> bytes:
+    return Manifest(model_id, version, int(kind), engine, dialect, tuple(languages), tuple(pairs),
+                    tuple(ManifestFile(p, n, h) for p, n, h in files)).canonical()
+
+
+def _row_manifest(row: VersionRow) -> bytes:
+    """The version's stored manifest, or (published before signing existed) one built from the catalog now."""
+    if row.manifest:
+        return row.manifest
+    m = row.model
+    return _manifest(m.model_id, row.version, m.kind, m.engine, m.dialect, list(m.languages),
+                     [(a, b) for a, b in m.pairs], [(f.path, f.size, f.sha256) for f in row.files])
+
+
 class Catalog:
-    def __init__(self, url: str) -> None:
+    """With a `signer`, every version published is signed (its manifest and signature stored with it)."""
+
+    def __init__(self, url: str, signer: Signer | None = None) -> None:
         self.engine = migrate(url)
+        self.signer = signer
         self._session = sessionmaker(self.engine, expire_on_commit=False)
 
     def _rows(self, session: Session) -> list[ModelRow]:
@@ -107,10 +129,16 @@ class Catalog:
             row.pairs = [[p.src_lang, p.tgt_lang] for p in m.pairs]
             row.dialect, row.license, row.description, row.engine = m.dialect, m.license, m.description, m.engine
             status = meta.status or hub_pb2.VERSION_STATUS_STABLE
+            manifest = _manifest(m.model_id, meta.version, m.kind, m.engine, m.dialect, list(m.languages),
+                                 [(p.src_lang, p.tgt_lang) for p in m.pairs],
+                                 [(f.path, f.size, f.sha256) for f in meta.files])
+            signer = self.signer
             row.versions.append(VersionRow(
                 version=meta.version, status=status, created_ms=int(time.time() * 1000),
                 total_size=sum(f.size for f in meta.files),
-                files=[FileRow(path=f.path, size=f.size, sha256=f.sha256) for f in meta.files]))
+                files=[FileRow(path=f.path, size=f.size, sha256=f.sha256) for f in meta.files],
+                manifest=manifest, manifest_signature=signer.sign(manifest) if signer else None,
+                signing_key_id=signer.key_id if signer else ""))
 
     def deprecate(self, model_id: str, version: str) -> hub_pb2.Model:
         with self._session.begin() as session:
@@ -120,6 +148,39 @@ class Catalog:
                 raise LinguaError(common_pb2.NOT_FOUND, f"no version {version!r} of {model_id!r}")
             row.status = hub_pb2.VERSION_STATUS_DEPRECATED
         return self.get(model_id)
+
+    def unsigned(self, key_id: str) -> tuple[list[str], list[str]]:
+        """("model version" not signed, signed by a key other than `key_id`)."""
+        with self._session() as session:
+            rows = session.execute(select(VersionRow.model_id, VersionRow.version, VersionRow.manifest_signature,
+                                          VersionRow.signing_key_id).order_by(VersionRow.model_id)).all()
+        return ([f"{m} {v}" for m, v, sig, _ in rows if not sig],
+                [f"{m} {v}" for m, v, sig, kid in rows if sig and kid != key_id])
+
+    def sign_versions(self, signer: Signer, blobs: BlobStore, resign: bool = False) -> tuple[list[str], list[str]]:
+        """Sign every unsigned version (with `resign`, also those signed by another key) whose blobs still hash
+        to what its manifest says. Returns ("model version" signed, "model version: why" refused)."""
+        signed, refused = [], []
+        with self._session.begin() as session:
+            query = select(VersionRow).options(selectinload(VersionRow.files), selectinload(VersionRow.model))
+            for row in session.scalars(query.order_by(VersionRow.model_id, VersionRow.id)):
+                if row.manifest_signature and (row.signing_key_id == signer.key_id or not resign):
+                    continue
+                name = f"{row.model_id} {row.version}"
+                manifest = _row_manifest(row)
+                files = parse_manifest(manifest).files
+                if {(f.path, f.size, f.sha256) for f in files} != {(f.path, f.size, f.sha256) for f in row.files}:
+                    refused.append(f"{name}: its catalog files differ from the manifest recorded when it was "
+                                   "published")
+                    continue
+                bad = [f.path for f in files if not blobs.matches(f.sha256, f.size)]
+                if bad:
+                    refused.append(f"{name}: stored file(s) {', '.join(bad)} do not match the manifest")
+                    continue
+                row.manifest, row.manifest_signature = manifest, signer.sign(manifest)
+                row.signing_key_id = signer.key_id
+                signed.append(name)
+        return signed, refused
 
     def close(self) -> None:
         self.engine.dispose()

@@ -19,6 +19,9 @@ class HubSettings:
     operator_token: str = ""
     # When set, reads (catalog and downloads) need this bearer token too.
     read_token: str = ""
+    # Ed25519 private key (PKCS#8 PEM file, mode 0600; `lingua hub keygen`) that signs every version published.
+    # Empty: versions are published unsigned, and nodes refuse them. `lingua hub sign` signs earlier versions.
+    signing_key: str = ""
     chunk_size: int = 256 * 1024
     max_message_mb: int = 64
 

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from sqlalchemy import JSON, BigInteger, ForeignKey, Integer, String, Text, UniqueConstraint
+from sqlalchemy import JSON, BigInteger, ForeignKey, Integer, LargeBinary, String, Text, UniqueConstraint
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
 
 
@@ -35,6 +35,11 @@ class VersionRow(Base):
     status: Mapped[int] = mapped_column(Integer)
     created_ms: Mapped[int] = mapped_column(BigInteger)
     total_size: Mapped[int] = mapped_column(BigInteger, default=0)
+    # The signed manifest (lingua_common/signing.py), its Ed25519 signature and the signing key's id. NULL/empty
+    # for versions published before signing existed (0002) until `lingua hub sign` signs them.
+    manifest: Mapped[bytes | None] = mapped_column(LargeBinary, nullable=True, default=None)
+    manifest_signature: Mapped[bytes | None] = mapped_column(LargeBinary, nullable=True, default=None)
+    signing_key_id: Mapped[str] = mapped_column(String(64), default="", server_default="")
     model: Mapped[ModelRow] = relationship(back_populates="versions")
     files: Mapped[list[FileRow]] = relationship(back_populates="version", order_by="FileRow.path",
                                                 cascade="all, delete-orphan")

@@ -13,6 +13,7 @@ from hub_svc.servicer import HubServicer
 from lingua.v1 import hub_pb2, hub_pb2_grpc
 from lingua_common.grpc_server import ServiceServer, wait_for_signal
 from lingua_common.http_server import EmbeddedHttpServer
+from lingua_common.signing import Signer, load_signer
 
 log = logging.getLogger(__name__)
 
@@ -20,7 +21,8 @@ log = logging.getLogger(__name__)
 class HubServer:
     def __init__(self, settings: HubSettings) -> None:
         self.settings = settings
-        self.catalog = Catalog(settings.db_url())
+        self.signer: Signer | None = load_signer(settings.signing_key) if settings.signing_key else None
+        self.catalog = Catalog(settings.db_url(), self.signer)
         self.blobs = BlobStore(Path(settings.data_dir) / "blobs")
         self.grpc = ServiceServer([hub_pb2.DESCRIPTOR.services_by_name["ModelHub"].full_name],
                                   max_message_mb=settings.max_message_mb)
@@ -34,6 +36,21 @@ class HubServer:
         self.grpc_port = await self.grpc.start(f"{self.settings.host}:{self.settings.grpc_port}")
         self.http_port = await self._http.start()
         log.info("hub listening: gRPC %d, HTTP %d", self.grpc_port, self.http_port)
+        self._report_signing()
+
+    def _report_signing(self) -> None:
+        if self.signer is None:
+            log.warning("no signing key (LINGUA_HUB_SIGNING_KEY): versions are published UNSIGNED and nodes that "
+                        "verify signatures refuse them; make one with `lingua hub keygen`")
+            return
+        unsigned, other = self.catalog.unsigned(self.signer.key_id)
+        log.info("signing published versions with key %s", self.signer.key_id)
+        if unsigned:
+            log.warning("%d version(s) are unsigned (%s): nodes refuse them until `lingua hub sign` signs them",
+                        len(unsigned), ", ".join(unsigned[:5]) + (", …" if len(unsigned) > 5 else ""))
+        if other:
+            log.warning("%d version(s) are signed by another key; `lingua hub sign --resign` re-signs them",
+                        len(other))
 
     async def stop(self) -> None:
         await self._http.stop()

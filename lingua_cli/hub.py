@@ -1,4 +1,5 @@
-"""`lingua hub list | import-bundled | import | import-hf`: thin commands over hub_svc.client and hub_svc.convert."""
+"""`lingua hub list | import-bundled | import | import-hf`: thin commands over hub_svc.client and hub_svc.convert;
+`lingua hub keygen | sign` live in lingua_cli/hub_keys.py."""
 
 from __future__ import annotations
 
@@ -35,6 +36,10 @@ from lingua_common.errors import code_name, error_from_rpc
 
 
 def run_hub_command(args: argparse.Namespace) -> int:
+    if args.action in ("keygen", "sign"):
+        from lingua_cli.hub_keys import run_key_command
+
+        return run_key_command(args)
     token = args.token if args.token is not None else os.environ.get("LINGUA_HUB_OPERATOR_TOKEN", "")
     client = HubClient(args.hub, token)
     try:

@@ -62,6 +62,9 @@ def _parser() -> argparse.ArgumentParser:
         cmd = hub_sub.add_parser(name, help=text)
         cmd.add_argument("--hub", default="127.0.0.1:50052")
         cmd.add_argument("--token", default=None, help="operator token (default: $LINGUA_HUB_OPERATOR_TOKEN)")
+    from lingua_cli.hub_keys import add_key_commands
+
+    add_key_commands(hub_sub)
     imp, imp_hf = hub_sub.choices["import"], hub_sub.choices["import-hf"]
     imp.add_argument("--ct2", type=Path, required=True,
                      help="model directory: Lingua MT (lingua_model.json), CTranslate2 M2M100 or Whisper, Piper voice")

@@ -12,6 +12,7 @@ from typing import TYPE_CHECKING, Any
 if TYPE_CHECKING:
     from node_svc.models.local import LocalModel
     from node_svc.models.store import ModelStore
+    from node_svc.models.trust import ModelTrust
 
 def add_models_parser(node_sub: Any) -> None:
     """Add `models` beside `node run` / `node modules`."""
@@ -40,7 +41,7 @@ def add_models_parser(node_sub: Any) -> None:
 def run_node_models(args: argparse.Namespace) -> int:
     from lingua_common.errors import LinguaError
     from node_svc.config import DEFAULT_HUB
-    from node_svc.models.setup import hub_token, model_store
+    from node_svc.models.setup import hub_token, model_store, model_trust
 
     action = args.models_action
     try:
@@ -53,7 +54,7 @@ def run_node_models(args: argparse.Namespace) -> int:
         if action == "install":
             hub = args.hub or settings.hub or DEFAULT_HUB
             token = args.token if args.token is not None else hub_token(settings)
-            return _install(store, hub, token, args.model_id, args.version, args.parallel)
+            return _install(store, hub, token, args.model_id, args.version, args.parallel, model_trust(settings))
         if action == "remove":
             return _remove(store, args.model_id, args.version)
         return _gc(store, args.keep, args.partials)
@@ -113,14 +114,15 @@ def _list(store: ModelStore, as_json: bool) -> int:
     return 0
 
 
-def _install(store: ModelStore, hub: str, token: str, model_id: str, version: str, parallel: int) -> int:
+def _install(store: ModelStore, hub: str, token: str, model_id: str, version: str, parallel: int,
+             trust: ModelTrust) -> int:
     from rich.console import Console
     from rich.progress import BarColumn, DownloadColumn, Progress, TextColumn
 
     from node_svc.models.installer import ModelInstaller
     from node_svc.models.progress import InstallProgress
 
-    installer = ModelInstaller(store, hub, token, parallel_files=parallel)
+    installer = ModelInstaller(store, hub, token, parallel_files=parallel, trust=trust)
     columns = (TextColumn("{task.description}"), BarColumn(), DownloadColumn(),
                TextColumn("{task.fields[speed]:>10}"), TextColumn("ETA {task.fields[eta]:>7}"),
                TextColumn("{task.fields[state]}"))

@@ -139,6 +139,15 @@ def run_up(port: int, metrics_port: int, config: str | None, schedulers: int = 1
     env.setdefault("LINGUA_NODE_HUB", hub_address)
     env.setdefault("LINGUA_NODE_MODELS_DIR", os.path.join("data", "node", "models"))
     env.setdefault("LINGUA_NODE_INSTALL", "bundled")
+    # Signed models: the hub signs with a key pair made under data/keys on the first run (private key 0600), and
+    # the node trusts its public key; versions published before signing existed are signed now.
+    from lingua_cli.hub_keys import prepare_signing
+
+    try:
+        print(f"model signing: {prepare_signing(env)}", flush=True)
+    except (OSError, ValueError) as exc:
+        print(f"lingua up: model signing key: {exc}", file=sys.stderr)
+        return 2
     # The gateway: every front door behind the development tenant's key; new sessions go round robin over
     # the schedulers.
     env.setdefault("LINGUA_GATEWAY_SCHEDULER", ",".join(s.address for s in scheds))

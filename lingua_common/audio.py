@@ -238,15 +238,21 @@ def _wav_blocks(data: bytes, budget: _Budget) -> Iterator[tuple[np.ndarray, int]
 def _wav_blocks_stdlib(data: bytes, budget: _Budget) -> Iterator[tuple[np.ndarray, int]]:
     try:
         wav = wave.open(io.BytesIO(data), "rb")  # noqa: SIM115 - closed by the `with` below
-    except (wave.Error, EOFError) as exc:
-        raise AudioDecodeError(f"WAV payload could not be decoded: {exc}") from None
+    except Exception as exc:  # wave raises Error, EOFError, RuntimeError, struct.error ... on bad headers
+        raise AudioDecodeError(f"WAV payload could not be decoded: {exc or type(exc).__name__}") from None
     with wav:
         if wav.getsampwidth() != 2:
             raise AudioDecodeError("WAV payload could not be decoded (only 16-bit PCM has a fallback reader)")
         channels, rate = wav.getnchannels(), wav.getframerate()
         _check_shape("WAV", rate, channels, budget.limits)
-        while raw := wav.readframes(_WAV_BLOCK):
+        while True:
+            try:
+                raw = wav.readframes(_WAV_BLOCK)
+            except Exception as exc:
+                raise AudioDecodeError(f"WAV payload could not be decoded: {exc or type(exc).__name__}") from None
             raw = raw[: len(raw) - len(raw) % (2 * channels)]
+            if not raw:
+                break
             budget.add(len(raw) // (2 * channels), rate, channels)
             yield pcm16_to_float(raw).reshape(-1, channels).mean(axis=1, dtype=np.float32), rate
 

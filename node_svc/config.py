@@ -48,6 +48,11 @@ class NodeSettings:
     install: str = ""
     # Bearer token for a hub whose reads need one (empty: none, or $LINGUA_HUB_TOKEN).
     hub_token: str = ""
+    # The hub's Ed25519 public key(s) (base64, or files holding one; comma-separated for key rotation): a version
+    # is installed only if its manifest is signed by one of them. Empty: installs are refused, unless
+    # allow_unsigned_models (then unverified, with a loud warning; ignored when a key is set).
+    hub_public_key: str = ""
+    allow_unsigned_models: bool = False
     # Where engines run: auto (CUDA when CTranslate2 sees a GPU), cpu or cuda.
     device: str = "auto"
     # Serve espeak-ng's native voices (when the Debian package is installed) for languages without a Piper voice.

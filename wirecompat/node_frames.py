@@ -164,7 +164,7 @@ def model_not_available(frame: Frame, attempt_id: int) -> node_pb2.JobResult:
 
 def asr_partial(frame: Frame, attempt_id: int) -> common_pb2.AsrPartial:
     return common_pb2.AsrPartial(job_id=wire.req_str(frame, "job_id"), attempt_id=attempt_id,
-                                 utterance_index=wire.opt_uint(frame, "utterance_index"),
+                                 utterance_index=wire.opt_uint(frame, "utterance_index", maximum=wire.UINT64_MAX),
                                  text=wire.opt_str(frame, "text"), is_final=wire.opt_bool(frame, "is_final"))
 
 

@@ -93,7 +93,8 @@ def _utterance(frame: Frame) -> UtteranceIn:
     audio = common_pb2.Audio(data=wire.b64(frame, "audio"), encoding=encoding,  # type: ignore[arg-type]
                              sample_rate_hz=wire.opt_uint(frame, "sample_rate", SAMPLE_RATE), channels=1)
     utterance = session_pb2.Utterance(
-        session_id=wire.req_str(frame, "session_id"), utterance_index=wire.req_uint(frame, "utterance_index"),
+        session_id=wire.req_str(frame, "session_id"),
+        utterance_index=wire.req_uint(frame, "utterance_index", wire.UINT64_MAX),
         audio=audio, manual_cut=wire.opt_bool(frame, "manual_cut"))
     for key in ("src_lang", "tgt_lang", "dialect"):  # absent: the session's (the original required src/tgt)
         if frame.get(key) is not None:

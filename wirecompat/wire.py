@@ -68,23 +68,30 @@ def opt_str(frame: Frame, key: str, default: str = "") -> str:
     return value
 
 
-def req_uint(frame: Frame, key: str) -> int:
+UINT32_MAX = 2**32 - 1
+UINT64_MAX = 2**64 - 1
+# Numbers (percentages, gigabytes, milliseconds, rates) are finite and at most this big.
+NUMBER_MAX = 1e12
+
+
+def req_uint(frame: Frame, key: str, maximum: int = UINT32_MAX) -> int:
+    """A non-negative integer up to `maximum` (uint32 unless said: the protobuf field it goes into)."""
     value = frame.get(key)
-    if isinstance(value, bool) or not isinstance(value, int) or value < 0:
-        raise bad(f"missing or invalid field `{key}` (a non-negative integer) in `{frame.get('type')}`")
+    if isinstance(value, bool) or not isinstance(value, int) or not 0 <= value <= maximum:
+        raise bad(f"missing or invalid field `{key}` (an integer from 0 to {maximum}) in `{frame.get('type')}`")
     return value
 
 
-def opt_uint(frame: Frame, key: str, default: int = 0) -> int:
-    return default if frame.get(key) is None else req_uint(frame, key)
+def opt_uint(frame: Frame, key: str, default: int = 0, maximum: int = UINT32_MAX) -> int:
+    return default if frame.get(key) is None else req_uint(frame, key, maximum)
 
 
 def opt_number(frame: Frame, key: str, default: float = 0.0) -> float:
     value = frame.get(key)
     if value is None:
         return default
-    if isinstance(value, bool) or not isinstance(value, int | float):
-        raise bad(f"field `{key}` must be a number")
+    if isinstance(value, bool) or not isinstance(value, int | float) or not -NUMBER_MAX <= value <= NUMBER_MAX:
+        raise bad(f"field `{key}` must be a number (at most {NUMBER_MAX:g} in size)")
     return float(value)
 
 

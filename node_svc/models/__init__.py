@@ -4,6 +4,7 @@ from node_svc.models.installer import InstallResult, ModelInstaller, choose_vers
 from node_svc.models.local import FileEntry, LocalModel, version_key
 from node_svc.models.progress import InstallProgress
 from node_svc.models.store import ModelStore, default_models_dir
+from node_svc.models.trust import ModelTrust
 
 __all__ = ["FileEntry", "InstallProgress", "InstallResult", "LocalModel", "ModelInstaller", "ModelStore",
-           "choose_version", "default_models_dir", "version_key"]
+           "ModelTrust", "choose_version", "default_models_dir", "version_key"]

@@ -22,6 +22,7 @@ from node_svc.models.hubsource import HubApi, HubSource, is_transient, lingua_er
 from node_svc.models.local import FileEntry, LocalModel, check_file_list, check_model_id, check_version, version_key
 from node_svc.models.progress import InstallProgress, ProgressCallback, ProgressTracker
 from node_svc.models.store import ModelStore
+from node_svc.models.trust import ModelTrust, TrustedVersion
 
 log = logging.getLogger(__name__)
 T = TypeVar("T")
@@ -67,10 +68,11 @@ def choose_version(model: hub_pb2.Model, version: str = "") -> hub_pb2.ModelVers
 
 class ModelInstaller:
     def __init__(self, store: ModelStore, hub_address: str, token: str = "", parallel_files: int = 3,
-                 retries: int = 4, backoff_s: float = 0.5, *, stall_timeout_s: float = 60.0,
+                 retries: int = 4, backoff_s: float = 0.5, *, trust: ModelTrust, stall_timeout_s: float = 60.0,
                  progress_interval_s: float = 0.1,
                  source_factory: Callable[[], HubApi] | None = None) -> None:
-        self.store, self.hub_address = store, hub_address
+        """`trust` decides which versions may be installed (node_svc/models/trust.py: signed by a trusted key)."""
+        self.store, self.hub_address, self.trust = store, hub_address, trust
         self.parallel_files, self.retries, self.backoff_s = max(1, parallel_files), retries, backoff_s
         self.stall_timeout_s, self.progress_interval_s = stall_timeout_s, progress_interval_s
         self._new_source = source_factory or (lambda: HubSource(hub_address, token))
@@ -133,20 +135,25 @@ class ModelInstaller:
             chosen = choose_version(model, version)
             if found := self.store.get(model_id, chosen.version) or self.store.adopt(model_id, chosen.version):
                 return InstallResult(found, 0, 0, job.retries, True, time.monotonic() - started)
-            files = [FileEntry(f.path, f.size, f.sha256) for f in chosen.files]
-            if model.model_id != model_id or not files:
+            if model.model_id != model_id or not chosen.files:
                 raise LinguaError(common_pb2.MODEL_VERIFY_FAILED,
-                                  f"the hub answered {model.model_id!r} {chosen.version} with {len(files)} files "
-                                  f"when asked for {model_id!r}")
-            check_file_list(files)  # before anything is written
-            return self._download(job, model, chosen, files, source, progress, started)
+                                  f"the hub answered {model.model_id!r} {chosen.version} with {len(chosen.files)} "
+                                  f"files when asked for {model_id!r}")
+            try:  # the signed manifest, or nothing: what an earlier try left of a refused version goes too
+                trusted = self.trust.check(model, chosen)
+            except LinguaError:
+                self.store.discard_partial(model_id, chosen.version)
+                raise
+            check_file_list(trusted.files)  # before anything is written
+            return self._download(job, model, chosen, trusted, source, progress, started)
         finally:
             source.close()
             if source is not first:
                 first.close()
 
-    def _download(self, job: _Job, model: hub_pb2.Model, chosen: hub_pb2.ModelVersion, files: list[FileEntry],
+    def _download(self, job: _Job, model: hub_pb2.Model, chosen: hub_pb2.ModelVersion, trusted: TrustedVersion,
                   source: HubApi, progress: ProgressCallback | None, started: float) -> InstallResult:
+        files: list[FileEntry] = trusted.files
         staging = self.store.partial_dir(model.model_id, chosen.version)
         staging.mkdir(parents=True, exist_ok=True)
         tracker = ProgressTracker(model.model_id, chosen.version, sum(f.size for f in files), len(files),
@@ -167,9 +174,9 @@ class ModelInstaller:
                 if stray.relative_to(staging).as_posix() not in {f.path for f in files}:
                     stray.unlink()
             local = LocalModel(
-                model_id=model.model_id, version=chosen.version, kind=model.kind, languages=tuple(model.languages),
-                pairs=tuple((p.src_lang, p.tgt_lang) for p in model.pairs), dialect=model.dialect,
-                engine=model.engine, license=model.license, description=model.description, path=staging,
+                model_id=model.model_id, version=chosen.version, kind=trusted.kind, languages=trusted.languages,
+                pairs=trusted.pairs, dialect=trusted.dialect,
+                engine=trusted.engine, license=model.license, description=model.description, path=staging,
                 files=tuple(files), installed_unix_ms=int(time.time() * 1000))
             local = self.store.add(local, staging)
         except BaseException as exc:
@@ -180,8 +187,9 @@ class ModelInstaller:
             ticking.set()
             ticker.join()
         final = tracker.finish("done")
-        log.info("installed %s %s: %d bytes fetched, %d resumed, %d retries", local.model_id, local.version,
-                 final.fetched_bytes, final.done_bytes - final.fetched_bytes, ctx.retries_done + job.retries)
+        log.info("installed %s %s (%s): %d bytes fetched, %d resumed, %d retries", local.model_id, local.version,
+                 f"signed by key {trusted.key_id}" if trusted.key_id else "UNVERIFIED", final.fetched_bytes,
+                 final.done_bytes - final.fetched_bytes, ctx.retries_done + job.retries)
         return InstallResult(local, final.fetched_bytes, final.done_bytes - final.fetched_bytes,
                              ctx.retries_done + job.retries, False, time.monotonic() - started)
 

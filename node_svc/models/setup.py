@@ -10,6 +10,7 @@ from node_svc.engines.device import resolve_device
 from node_svc.models.installer import ModelInstaller
 from node_svc.models.manager import NodeModelManager, parse_install_list
 from node_svc.models.store import ModelStore, default_models_dir
+from node_svc.models.trust import ModelTrust
 from node_svc.pipeline import Pipeline
 
 
@@ -21,11 +22,16 @@ def hub_token(settings: NodeSettings) -> str:
     return settings.hub_token or os.environ.get("LINGUA_HUB_TOKEN", "")
 
 
+def model_trust(settings: NodeSettings) -> ModelTrust:
+    """Which hub versions this node installs (hub_public_key, allow_unsigned_models)."""
+    return ModelTrust.from_settings(settings.hub_public_key, settings.allow_unsigned_models)
+
+
 def store_backed_pipeline(settings: NodeSettings, cpu_threads: int | None,
                           modules: list[str] | None) -> tuple[Pipeline, NodeModelManager]:
     """Install what `settings.install` lists and the store lacks, then build a pipeline over the store."""
     store = model_store(settings)
-    installer = ModelInstaller(store, settings.hub or DEFAULT_HUB, hub_token(settings))
+    installer = ModelInstaller(store, settings.hub or DEFAULT_HUB, hub_token(settings), trust=model_trust(settings))
     manager = NodeModelManager(store, installer)
     manager.ensure(parse_install_list(settings.install))
     pipeline = Pipeline.from_store(store, cpu_threads, modules, device=resolve_device(settings.device),

@@ -163,6 +163,11 @@ class ModelStore:
 
         return self._delete(self._mutate(collect))
 
+    def discard_partial(self, model_id: str, version: str) -> None:
+        """Delete what an unfinished download of one version left (while holding the model's install lock)."""
+        self._trash(self.partial_dir(model_id, version))
+        self._prune_empty(self.root / ".partial" / model_id, self.root / ".partial")
+
     def clear_partials(self, model_id: str | None = None) -> int:
         """Delete unfinished downloads (of one model, or all); returns the bytes freed. Do not call while an
         install of that model is running."""

@@ -72,8 +72,19 @@ class Inbox:
         return entry_id.decode() if isinstance(entry_id, bytes) else str(entry_id)
 
     async def read(self, block_ms: int = 1000, count: int = 64) -> list[Entry]:
-        """New entries of this instance's inbox (blocks up to block_ms)."""
-        return await self._read_new(self.stream, block_ms, count)
+        """New entries of this instance's inbox (blocks up to block_ms).
+
+        A survivor that took this instance for dead (its presence expired, e.g. heartbeats late on a loaded
+        machine) reclaims and deletes the inbox; the group is then made again here instead of failing on every
+        read for ever.
+        """
+        try:
+            return await self._read_new(self.stream, block_ms, count)
+        except ResponseError as exc:
+            if "NOGROUP" not in str(exc):
+                raise
+            await self.ensure_group()
+            return await self._read_new(self.stream, block_ms, count)
 
     async def ack(self, *entries: Entry) -> None:
         """Handled: acknowledge and delete them (one round trip for a whole batch)."""

@@ -25,8 +25,9 @@ from hub_svc.client import HubClient
 from hub_svc.config import HubSettings
 from hub_svc.importer import bundled
 from hub_svc.server import HubServer
+from lingua_common.signing import generate_key_pair
 from node_svc.control import ControlServer
-from node_svc.models import ModelInstaller, ModelStore
+from node_svc.models import ModelInstaller, ModelStore, ModelTrust
 from node_svc.models.manager import NodeModelManager
 from node_svc.modules.manager import ModuleManager
 from node_svc.pipeline import Pipeline
@@ -44,8 +45,9 @@ MT, OLD, NEW = "phrasebook-m2m100", "1.0.0", "1.1.0"
 async def managed_models(tmp_path: Path) -> AsyncIterator[NodeModelManager]:
     """A real hub with two versions of the phrasebook MT model, and a node model store that has the first one
     installed from it, served by a store-backed pipeline."""
+    private_key, public_key = generate_key_pair(tmp_path / "keys")
     hub = HubServer(HubSettings(host="127.0.0.1", grpc_port=0, http_port=0, data_dir=str(tmp_path / "hub"),
-                                operator_token=HUB_TOKEN))
+                                operator_token=HUB_TOKEN, signing_key=str(private_key)))
     await hub.start()
     try:
         address = f"127.0.0.1:{hub.grpc_port}"
@@ -55,7 +57,8 @@ async def managed_models(tmp_path: Path) -> AsyncIterator[NodeModelManager]:
             await asyncio.to_thread(client.publish_files, mt.files, mt.model, version)
         client.close()
         store = ModelStore(tmp_path / "models")
-        manager = NodeModelManager(store, ModelInstaller(store, address))
+        manager = NodeModelManager(store, ModelInstaller(store, address,
+                                                         trust=ModelTrust.from_settings(str(public_key))))
         await asyncio.to_thread(manager.install_now, MT, OLD)
         manager.pipeline = await asyncio.to_thread(Pipeline.from_store, store, 1, [])
         yield manager

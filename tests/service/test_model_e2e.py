@@ -20,6 +20,7 @@ from hub_svc.config import HubSettings
 from hub_svc.importer import bundled, publish_all
 from hub_svc.server import HubServer
 from lingua.v1 import admin_pb2, admin_pb2_grpc, node_pb2
+from lingua_common.signing import generate_key_pair
 from node_svc.models import ModelStore
 from node_svc.pipeline import Pipeline
 from tests.helpers.mesh import Conversation, running_node, running_scheduler, speech_wav, wav_audio
@@ -30,8 +31,10 @@ MT = "phrasebook-m2m100"
 
 
 @contextlib.asynccontextmanager
-async def node_process(scheduler: str, hub: str, models_dir: Path, install: str) -> AsyncIterator[None]:
+async def node_process(scheduler: str, hub: str, models_dir: Path, install: str,
+                       hub_public_key: str) -> AsyncIterator[None]:
     env = {**os.environ, "LINGUA_NODE_SCHEDULER": scheduler, "LINGUA_NODE_HUB": hub,
+           "LINGUA_NODE_HUB_PUBLIC_KEY": hub_public_key,
            "LINGUA_NODE_MODELS_DIR": str(models_dir), "LINGUA_NODE_INSTALL": install,
            "LINGUA_NODE_DISPLAY_NAME": "store-node", "LINGUA_NODE_MAX_CONCURRENT_JOBS": "4",
            "LINGUA_NODE_CONTROL_PORT": "-1", "LINGUA_NODE_WARM_UP": "false", "LINGUA_NODE_MODULES": "",
@@ -75,8 +78,9 @@ async def advertised(admin: admin_pb2_grpc.SchedulerAdminStub, name: str, pair: 
 
 
 async def test_publish_install_advertise_serve_then_remove(tmp_path: Path, pipeline: Pipeline) -> None:
+    private_key, public_key = generate_key_pair(tmp_path / "keys")
     hub = HubServer(HubSettings(host="127.0.0.1", grpc_port=0, http_port=0, data_dir=str(tmp_path / "hub"),
-                                operator_token=TOKEN))
+                                operator_token=TOKEN, signing_key=str(private_key)))
     await hub.start()
     hub_address = f"127.0.0.1:{hub.grpc_port}"
     try:
@@ -89,7 +93,7 @@ async def test_publish_install_advertise_serve_then_remove(tmp_path: Path, pipel
             address = f"127.0.0.1:{scheduler.port}"
             # The node installs what its install list names from the hub, then registers: no MT yet.
             async with node_process(address, hub_address, models_dir,
-                                    "silero-vad,whisper-tiny.en,piper-en-us-joe-medium"):
+                                    "silero-vad,whisper-tiny.en,piper-en-us-joe-medium", str(public_key)):
                 node = await wait_for_node(admin, "store-node")
                 assert {m.model_id for m in node.installed_models} == {
                     "silero-vad", "whisper-tiny.en", "piper-en-us-joe-medium"}

@@ -8,6 +8,7 @@ from __future__ import annotations
 import asyncio
 import dataclasses
 import json
+import os
 import shutil
 import sys
 import threading
@@ -22,7 +23,8 @@ from hub_svc.importer import Bundle, bundled, publish_all
 from hub_svc.server import HubServer
 from lingua.v1 import common_pb2
 from lingua_common.errors import LinguaError
-from node_svc.models import InstallProgress, InstallResult, ModelInstaller, ModelStore
+from lingua_common.signing import ensure_key_pair, public_key_text
+from node_svc.models import InstallProgress, InstallResult, ModelInstaller, ModelStore, ModelTrust
 
 TOKEN = "operator-secret"
 WHISPER = "whisper-tiny.en"  # ~75 MB: big enough to interrupt half-way
@@ -33,10 +35,21 @@ def _bundle(model_id: str) -> Bundle:
 
 
 async def _start_hub(data_dir: Path, grpc_port: int = 0) -> HubServer:
+    key, _ = ensure_key_pair(data_dir.parent / "keys")  # the same key across a restart
     hub = HubServer(HubSettings(host="127.0.0.1", grpc_port=grpc_port, http_port=0, data_dir=str(data_dir),
-                                operator_token=TOKEN, chunk_size=64 * 1024))
+                                operator_token=TOKEN, chunk_size=64 * 1024, signing_key=str(key)))
     await hub.start()
     return hub
+
+
+def _public_key(hub: HubServer) -> str:
+    assert hub.signer is not None
+    return public_key_text(hub.signer.public_key)
+
+
+def _trust(hub: HubServer) -> ModelTrust:
+    """A node that trusts the hub's signing key."""
+    return ModelTrust.from_settings(_public_key(hub))
 
 
 @pytest.fixture
@@ -58,7 +71,7 @@ def _installed_matches(store: ModelStore, bundle: Bundle) -> None:
 
 async def test_interrupted_install_resumes_without_fetching_twice(hub: HubServer, tmp_path: Path) -> None:
     store = ModelStore(tmp_path / "models")
-    installer = ModelInstaller(store, f"127.0.0.1:{hub.grpc_port}", progress_interval_s=0.05)
+    installer = ModelInstaller(store, f"127.0.0.1:{hub.grpc_port}", progress_interval_s=0.05, trust=_trust(hub))
     total = sum(p.stat().st_size for p in _bundle(WHISPER).files.values())
     seen: list[InstallProgress] = []
 
@@ -91,7 +104,8 @@ async def test_hub_restart_mid_download_is_retried(tmp_path: Path) -> None:
     await asyncio.to_thread(publish_all, client, [_bundle(WHISPER)])
     client.close()
     store = ModelStore(tmp_path / "models")
-    installer = ModelInstaller(store, f"127.0.0.1:{port}", retries=8, backoff_s=0.2, progress_interval_s=0.05)
+    installer = ModelInstaller(store, f"127.0.0.1:{port}", retries=8, backoff_s=0.2, progress_interval_s=0.05,
+                               trust=_trust(hub))
     total = sum(p.stat().st_size for p in _bundle(WHISPER).files.values())
     loop = asyncio.get_running_loop()
     half_way, hub_gone = asyncio.Event(), threading.Event()
@@ -127,7 +141,7 @@ async def test_tampered_blob_is_rejected_and_deleted(hub: HubServer, tmp_path: P
     data[len(data) // 2] ^= 0xFF  # same size, different content: only the sha256 can tell
     blob.write_bytes(bytes(data))
     store = ModelStore(tmp_path / "models")
-    installer = ModelInstaller(store, f"127.0.0.1:{hub.grpc_port}")
+    installer = ModelInstaller(store, f"127.0.0.1:{hub.grpc_port}", trust=_trust(hub))
     with pytest.raises(LinguaError) as bad:
         await asyncio.to_thread(installer.install, bundle.model.model_id)
     assert bad.value.code == common_pb2.MODEL_VERIFY_FAILED
@@ -139,7 +153,7 @@ async def test_tampered_blob_is_rejected_and_deleted(hub: HubServer, tmp_path: P
 
 async def test_concurrent_installs_download_once(hub: HubServer, tmp_path: Path) -> None:
     store = ModelStore(tmp_path / "models")
-    installers = [ModelInstaller(store, f"127.0.0.1:{hub.grpc_port}") for _ in range(2)]
+    installers = [ModelInstaller(store, f"127.0.0.1:{hub.grpc_port}", trust=_trust(hub)) for _ in range(2)]
     barrier = threading.Barrier(2)
 
     def install(inst: ModelInstaller) -> InstallResult:
@@ -155,7 +169,7 @@ async def test_concurrent_installs_download_once(hub: HubServer, tmp_path: Path)
 
 
 async def test_unknown_model_and_version(hub: HubServer, tmp_path: Path) -> None:
-    installer = ModelInstaller(ModelStore(tmp_path / "models"), f"127.0.0.1:{hub.grpc_port}")
+    installer = ModelInstaller(ModelStore(tmp_path / "models"), f"127.0.0.1:{hub.grpc_port}", trust=_trust(hub))
     for model_id, version in (("no-such-model", ""), (WHISPER, "9.9.9")):
         with pytest.raises(LinguaError) as missing:
             await asyncio.to_thread(installer.install, model_id, version)
@@ -166,10 +180,11 @@ async def test_unknown_model_and_version(hub: HubServer, tmp_path: Path) -> None
         assert refused.value.code == common_pb2.INVALID_MESSAGE
 
 
-async def _lingua(*args: str) -> tuple[int, str, str]:
+async def _lingua(*args: str, hub_public_key: str = "") -> tuple[int, str, str]:
     proc = await asyncio.create_subprocess_exec(
         str(Path(sys.executable).parent / "lingua"), "node", "models", *args,
-        stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.PIPE)
+        stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.PIPE,
+        env={**os.environ, "LINGUA_NODE_HUB_PUBLIC_KEY": hub_public_key})
     out, err = await asyncio.wait_for(proc.communicate(), 120)
     assert proc.returncode is not None
     return proc.returncode, out.decode(), err.decode()
@@ -178,7 +193,8 @@ async def _lingua(*args: str) -> tuple[int, str, str]:
 async def test_node_models_cli_install_list_remove_gc(hub: HubServer, tmp_path: Path) -> None:
     models_dir = str(tmp_path / "models")
     hub_flag = ("--hub", f"127.0.0.1:{hub.grpc_port}")
-    rc, out, err = await _lingua("install", "phrasebook-m2m100", "--models-dir", models_dir, *hub_flag)
+    rc, out, err = await _lingua("install", "phrasebook-m2m100", "--models-dir", models_dir, *hub_flag,
+                                 hub_public_key=_public_key(hub))
     assert rc == 0, err
     assert out.startswith("installed phrasebook-m2m100 1.0.0") and "fetched 1.1 MB" in out
     rc, out, _ = await _lingua("install", "phrasebook-m2m100", "--version", "1.0.0", "--models-dir", models_dir,

@@ -62,13 +62,12 @@ async def test_two_way_needs_a_node_that_hears_both_languages(pipeline) -> None:
 
 
 def test_node_picks_the_two_way_direction_from_what_its_asr_can_hear(pipeline) -> None:
-    from lingua.v1 import node_pb2
-    from node_svc.agent import NodeAgent
-    from node_svc.config import NodeSettings
+    """An English-only ASR hears only one of fr/en: that is the source, without language identification."""
+    from lingua_common.audio import pcm16_to_float, resample
+    from node_svc.pipeline import PipelineRequest
 
-    agent = NodeAgent(NodeSettings(), pipeline)
-    job = node_pb2.JobAssign(mode=session_pb2.SESSION_MODE_TWO_WAY, lang_a="fr", lang_b="en",
-                             src_lang="fr", tgt_lang="en")
-    assert agent._direction(job, None) == ("en", "fr")
-    one_way = node_pb2.JobAssign(src_lang="en", tgt_lang="fr")
-    assert agent._direction(one_way, None) == ("en", "fr")
+    pcm = b"".join(c.pcm16 for c in pipeline.tts.synthesize("I am here on vacation with my family.", "en"))
+    audio = resample(pcm16_to_float(pcm), pipeline.tts.sample_rate, 16000)
+    result = pipeline.run(PipelineRequest(audio, "", "", two_way=("fr", "en")))
+    assert (result.src_lang, result.tgt_lang, result.detected_lang) == ("en", "fr", "en")
+    assert result.text_translated == phrasebook()["I am here on vacation with my family."]

@@ -38,7 +38,9 @@ def _gone(proc: psutil.Process) -> bool:
 async def _until(what: str, check, timeout_s: float, log: Path) -> None:  # type: ignore[no-untyped-def]
     deadline = time.monotonic() + timeout_s
     while not check():
-        assert time.monotonic() < deadline, f"{what} not within {timeout_s} s:\n{log.read_text(errors='replace')[-3000:]}"
+        if time.monotonic() > deadline:
+            tail = (await asyncio.to_thread(log.read_text, errors="replace"))[-3000:]
+            raise AssertionError(f"{what} not within {timeout_s} s:\n{tail}")
         await asyncio.sleep(0.2)
 
 

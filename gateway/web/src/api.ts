@@ -5,6 +5,11 @@
 // server says, CloseSession at the end. The Subscribe stream is what must survive a flaky network: when it
 // drops, it is resumed with the session's resume token after a backoff; when the server no longer knows the
 // session, a new one is opened. Only what needs the user (a rejected key, a bad pairing code) gives up.
+//
+// A phone that switches networks (Wi-Fi to cellular, a tunnel) can leave the stream on a dead socket that says
+// nothing for minutes: the page tells the session (networkChanged) when the browser reports the network going or
+// coming back, and the stream is dropped and resumed with the resume token — at once when the network is back.
+// What the server produced meanwhile waits in the session and arrives on the resumed stream, in order, once.
 import { create } from "@bufbuild/protobuf";
 import { type Client, createClient } from "@connectrpc/connect";
 import { createGrpcWebTransport } from "@connectrpc/connect-web";
@@ -94,6 +99,10 @@ export class LinguaSession {
   #pushes: Promise<unknown> = Promise.resolve();
   #up = false; // the Subscribe stream is established
   #renewed = false; // the session was replaced by a new one since the last "connected"
+  /** The Subscribe call in flight, and why the page dropped it (null: it did not). */
+  #attempt: { abort: AbortController; dropped: ClientError | null } | null = null;
+  #wake: AbortController | null = null; // ends the backoff wait early (the network is back)
+  #hurry = false; // the network is back: the next retry goes without waiting
 
   private constructor(
     conn: Connection,
@@ -159,6 +168,26 @@ export class LinguaSession {
     return done;
   }
 
+  /**
+   * The device's network went away (`online` false) or came back or changed: the Subscribe stream may sit on a
+   * dead connection, so it is dropped and resumed with the resume token — without waiting when the network is
+   * back. Safe on a healthy stream too: the server hands a resumed session's undelivered messages to the new
+   * stream, and the old one gets nothing more.
+   */
+  networkChanged(online: boolean): void {
+    if (this.closed) return;
+    const attempt = this.#attempt;
+    if (attempt && !attempt.dropped) {
+      attempt.dropped = clientSideError("NETWORK", online ? "the network changed" : "the network went away");
+      attempt.abort.abort();
+    }
+    if (online) {
+      this.#backoff.reset();
+      this.#hurry = true;
+      this.#wake?.abort();
+    }
+  }
+
   /** Ends the session: stops listening and tells the server (best effort: the server also times it out). */
   async close(): Promise<void> {
     if (this.closed) return;
@@ -201,6 +230,7 @@ export class LinguaSession {
   #linkUp(): void {
     if (this.#up || !this.#opened) return;
     this.#up = true;
+    this.#hurry = false;
     const { sessionId, assignedNodeId } = this.#opened;
     this.handlers.status({ kind: "connected", sessionId, nodeId: assignedNodeId, renewed: this.#renewed });
     this.#renewed = false;
@@ -226,6 +256,8 @@ export class LinguaSession {
     // A request that gets no response headers went into a dead connection (a half-open socket after a
     // network change): abort it, which also retires that connection.
     const attempt = new AbortController();
+    const current = { abort: attempt, dropped: null as ClientError | null };
+    this.#attempt = current;
     const stop = (): void => attempt.abort();
     this.#abort.signal.addEventListener("abort", stop, { once: true });
     let silent = false;
@@ -249,8 +281,10 @@ export class LinguaSession {
       }
       return { delivered, failure: null };
     } catch (err) {
+      if (current.dropped) return { delivered, failure: current.dropped };
       return { delivered, failure: silent ? clientSideError("TIMEOUT", "no response to Subscribe") : fromException(err) };
     } finally {
+      if (this.#attempt === current) this.#attempt = null;
       clearTimeout(headerTimer);
       clearTimeout(settle);
       this.#abort.signal.removeEventListener("abort", stop);
@@ -274,7 +308,7 @@ export class LinguaSession {
       const inMs = this.#backoff.next(error.retryAfterMs);
       this.handlers.status({ kind: "reconnecting", inMs, error });
       try {
-        await sleep(inMs, this.#abort.signal);
+        await this.#pause(inMs);
         await attempt();
         return true;
       } catch (err) {
@@ -283,6 +317,26 @@ export class LinguaSession {
         if (!error.transient && error.code !== "INVALID_SESSION") return this.#giveUp(error);
       }
     }
+  }
+
+  /** Waits `ms`, or less when the network comes back (networkChanged); rejects once the session is closed. */
+  async #pause(ms: number): Promise<void> {
+    if (this.#hurry) {
+      this.#hurry = false;
+      if (this.closed) throw new Error("the session was closed");
+      return;
+    }
+    const wake = new AbortController();
+    this.#wake = wake;
+    const stop = (): void => wake.abort();
+    this.#abort.signal.addEventListener("abort", stop, { once: true });
+    try {
+      await sleep(ms, wake.signal).catch(() => undefined);
+    } finally {
+      this.#abort.signal.removeEventListener("abort", stop);
+      if (this.#wake === wake) this.#wake = null;
+    }
+    if (this.closed) throw new Error("the session was closed");
   }
 
   #giveUp(error: ClientError): boolean {

@@ -8,6 +8,11 @@
 // The language pickers list what the mesh serves (ListLanguages, fetched once an API key is entered), with
 // each target's tier, "auto-detect" when a translator can tell languages apart, and a two-way toggle for the
 // pairs that one translator serves in both directions.
+//
+// On a phone it is an installable app (manifest.webmanifest, and sw.js caches the app shell so that it opens
+// offline and says so): the speak button also works as push-to-talk (hold while speaking, let go to send), the
+// screen stays on while a session runs (Screen Wake Lock), audio resumes when the page comes back from the
+// background, and a network change resumes the session's stream (LinguaSession.networkChanged).
 import { type Connection, type LinkStatus, LinguaSession, listLanguages, type SessionParams } from "./api.js";
 import { Microphone } from "./audio/capture.js";
 import { Player } from "./audio/playback.js";
@@ -19,12 +24,18 @@ import { gatewayBaseUrl, loadSettings, saveSettings } from "./settings.js";
 import { micOpenIn, TurnMachine, type TurnState } from "./state.js";
 import { View } from "./ui.js";
 import { EnergyVad } from "./vad.js";
+import { ScreenWakeLock } from "./wakelock.js";
 import type { AsrPartial, Error as LinguaError, TranslationResult } from "@lingua/sdk/v1/common_pb";
 import { SessionEvent_Kind, type ServerMessage } from "@lingua/sdk/v1/session_pb";
 
 // How long a sent sentence may go unanswered before the page gives up on it (the server normally answers
 // with a result or a typed error well before: job timeouts and the result grace window are shorter).
 const RESULT_WAIT_MS = 90_000;
+// Holding the speak button at least this long is push-to-talk: letting go ends the sentence. A shorter tap starts
+// a hands-free sentence that the pause after it (or "End sentence") ends.
+const HOLD_MS = 400;
+// The browser's network events come in bursts ("change" then "online"): the session hears the last of a burst.
+const NETWORK_SETTLE_MS = 200;
 
 interface AudioParts {
   context: AudioContext;
@@ -58,6 +69,20 @@ export interface DebugInfo {
   errors: string[];
   playback: Player["stats"] | null;
   state: TurnState;
+  /** Utterance indices the server gave the sentences sent (the final push's answer), in order. */
+  sealed: string[];
+  /** Results that arrived again for an utterance already shown (ignored; a resumed stream must not cause any). */
+  duplicates: number;
+  /** Screen Wake Lock: its current state and every change ("held", "released", "off", …). */
+  wakeLock: string;
+  wakeLockLog: string[];
+  /** The browser's network reports ("offline", "online", "change") as the page heard them. */
+  network: string[];
+  /** AudioContext resumptions: "visible:suspended>running", … */
+  audioResumes: string[];
+  /** Push-to-talk holds: "hold 1840ms" (ended the sentence) or "tap 90ms" (hands-free). */
+  ptt: string[];
+  serviceWorker: string;
 }
 
 class App {
@@ -69,7 +94,13 @@ class App {
     transitions: [], framesCaptured: 0, peakDb: -Infinity, framesDropped: 0, micOpened: 0, micClosed: 0, micEvents: [], chunksSent: 0,
     samplesSent: 0, partials: [], results: [], errors: [], playback: null, state: "idle",
     languages: { loads: 0, pairs: [], twoWay: [], detectable: [], error: "" }, session: null,
+    sealed: [], duplicates: 0, wakeLock: "off", wakeLockLog: [], network: [], audioResumes: [], ptt: [],
+    serviceWorker: "",
   };
+  readonly wakeLock = new ScreenWakeLock((state, detail) => {
+    this.debug.wakeLock = state;
+    this.debug.wakeLockLog.push(detail ? `${state}: ${detail}` : state);
+  });
   #audio: AudioParts | null = null;
   #session: LinguaSession | null = null;
   #busy = false;
@@ -80,6 +111,9 @@ class App {
   #languagesFor = ""; // the gateway and key the pickers were filled for (or are being filled for)
   #languagesLoad: Promise<void> = Promise.resolve();
   #languagesTimer: ReturnType<typeof setTimeout> | undefined;
+  #held: { pointer: number; since: number } | null = null; // the speak button held down (push-to-talk)
+  #shown = new Set<string>(); // "session:index" of the results shown, so that none is shown twice
+  #networkTimer: ReturnType<typeof setTimeout> | undefined;
 
   constructor() {
     const saved = loadSettings(localStorage);
@@ -91,7 +125,24 @@ class App {
     if (saved.apiKey) void this.#loadLanguages();
     this.view.connect.addEventListener("click", () => void (this.#session ? this.disconnect() : this.connect()));
     this.view.speak.addEventListener("click", () => this.#startTurn(true));
+    this.view.speak.addEventListener("pointerdown", (e) => this.#pressSpeak(e));
+    this.view.speak.addEventListener("pointerup", (e) => this.#releaseSpeak(e));
+    this.view.speak.addEventListener("pointercancel", (e) => this.#releaseSpeak(e));
+    this.view.speak.addEventListener("contextmenu", (e) => e.preventDefault()); // a long press is push-to-talk
     this.view.endSentence.addEventListener("click", () => this.#endTurn());
+    window.addEventListener("online", () => this.#onNetwork(true, "online"));
+    window.addEventListener("offline", () => this.#onNetwork(false, "offline"));
+    // Chrome on Android also says when the connection type changes (Wi-Fi to cellular) without going offline.
+    const connection = (navigator as Navigator & { connection?: EventTarget }).connection;
+    connection?.addEventListener("change", () => {
+      if (navigator.onLine) this.#onNetwork(true, "change");
+    });
+    this.view.showOffline(!navigator.onLine);
+    // A phone suspends a page's audio in the background; it is resumed when the page is shown again.
+    document.addEventListener("visibilitychange", () => {
+      if (document.visibilityState === "visible") void this.#resumeAudio("visible");
+    });
+    window.addEventListener("pageshow", () => void this.#resumeAudio("pageshow"));
     this.machine.onChange((state, previous, event) => {
       this.debug.transitions.push(`${previous}>${state}`);
       this.debug.state = state;
@@ -132,7 +183,9 @@ class App {
         fatal: (error) => this.#onFatal(error),
       });
       if (pairing.code) this.view.clearPairingCode();
+      this.#shown.clear();
       this.machine.fire("connected");
+      void this.wakeLock.acquire();
     } catch (err) {
       this.#fail(isClientError(err) ? err : { text: `Could not start: ${String(err)}` });
       this.view.showConnection("error", "not connected");
@@ -148,6 +201,7 @@ class App {
     this.#session = null;
     this.debug.session = null;
     this.machine.fire("disconnected");
+    this.wakeLock.release();
     this.#audio?.player.stop();
     this.recorder.finish();
     await session?.close();
@@ -211,7 +265,7 @@ class App {
     if (state === "ready" && decision === "speech_start") this.#startTurn(false);
     if (state !== "recording") return;
     if (chunk) this.#send(chunk, false);
-    if (decision === "speech_end") this.#endTurn();
+    if (decision === "speech_end" && !this.#held) this.#endTurn(); // push-to-talk: letting go ends it
   }
 
   #startTurn(manual: boolean): void {
@@ -232,8 +286,10 @@ class App {
       this.machine.fire("turn_done");
     }, RESULT_WAIT_MS);
     void final.then((index) => {
-      if (index !== undefined) this.#expected = index;
-      else if (this.machine.state === "waiting") {
+      if (index !== undefined) {
+        this.#expected = index;
+        this.debug.sealed.push(String(index));
+      } else if (this.machine.state === "waiting") {
         this.#fail({ text: "Nothing was recorded. Speak a little louder or closer to the microphone." });
         this.machine.fire("turn_done");
       }
@@ -250,6 +306,49 @@ class App {
       this.#abandonTurn(err);
       return undefined;
     });
+  }
+
+  // -- push-to-talk --------------------------------------------------------------------------------------------
+
+  #pressSpeak(e: PointerEvent): void {
+    if (e.button !== 0 || this.#held || this.machine.state !== "ready") return;
+    this.#held = { pointer: e.pointerId, since: performance.now() };
+    this.view.speak.setPointerCapture(e.pointerId);
+    this.view.showHeld(true); // the button stays enabled while held, so that letting go is heard
+    this.#startTurn(true);
+  }
+
+  #releaseSpeak(e: PointerEvent): void {
+    const held = this.#held;
+    if (!held || held.pointer !== e.pointerId) return;
+    this.#held = null;
+    this.view.showHeld(false);
+    const ms = Math.round(performance.now() - held.since);
+    const hold = ms >= HOLD_MS && e.type === "pointerup";
+    this.debug.ptt.push(`${hold ? "hold" : "tap"} ${ms}ms`);
+    if (hold) this.#endTurn();
+    this.#render();
+  }
+
+  // -- the phone around the page -----------------------------------------------------------------------------
+
+  #onNetwork(online: boolean, how: string): void {
+    this.debug.network.push(how);
+    this.view.showOffline(!online);
+    clearTimeout(this.#networkTimer);
+    this.#networkTimer = setTimeout(() => this.#session?.networkChanged(navigator.onLine), NETWORK_SETTLE_MS);
+  }
+
+  async #resumeAudio(why: string): Promise<void> {
+    const context = this.#audio?.context;
+    if (!context || !this.#session || context.state === "running" || context.state === "closed") return;
+    const before = context.state;
+    try {
+      await context.resume();
+    } catch (err) {
+      this.debug.errors.push(`audio resume: ${String(err)}`);
+    }
+    this.debug.audioResumes.push(`${why}:${before}>${context.state}`);
   }
 
   #abandonTurn(error: ClientError): void {
@@ -326,6 +425,12 @@ class App {
       srcLang: r.srcLang, tgtLang: r.tgtLang, detectedLang: r.detectedLang, mtEngine: r.mtEngine, tier,
       pivotLang: r.pivotLang,
     });
+    const key = `${r.sessionId}:${r.utteranceIndex}`;
+    if (this.#shown.has(key)) {
+      this.debug.duplicates++;
+      return;
+    }
+    this.#shown.add(key);
     // How it was made: the language heard (auto-detect, two-way), the engine and its tier.
     const how = [
       r.detectedLang ? `heard ${languageName(r.detectedLang)}` : "",
@@ -390,6 +495,7 @@ class App {
     this.#session = null;
     this.debug.session = null;
     this.machine.fire("disconnected");
+    this.wakeLock.release();
     this.#audio?.player.stop();
     this.view.showConnection("error", `disconnected — ${error.code}`);
   }
@@ -415,4 +521,20 @@ declare global {
   }
 }
 
-window.linguaDebug = new App().debug;
+const app = new App();
+window.linguaDebug = app.debug;
+
+// The service worker that makes the page an installable app that opens offline (secure contexts only: https, or
+// localhost).
+if ("serviceWorker" in navigator) {
+  navigator.serviceWorker.register("sw.js").then(
+    () => {
+      app.debug.serviceWorker = "registered";
+    },
+    (err: unknown) => {
+      app.debug.serviceWorker = `failed: ${String(err)}`;
+    },
+  );
+} else {
+  app.debug.serviceWorker = "unsupported";
+}

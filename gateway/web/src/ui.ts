@@ -52,6 +52,7 @@ export class View {
   readonly #history = $<HTMLOListElement>("#history");
   readonly #sessionInfo = $<HTMLElement>("#session-info");
   readonly #sessionMode = $<HTMLElement>("#session-mode");
+  readonly #offline = $<HTMLElement>("#offline");
   /** What the mesh serves (null: not known yet, the static list is shown). */
   #menu: LanguageMenu | null = null;
   #locked = false; // connected or connecting: the settings are fixed
@@ -167,9 +168,11 @@ export class View {
     this.#turn.dataset["state"] = state;
     this.#turnState.textContent = STATE_TEXT[state];
     const connected = state !== "idle";
+    document.body.dataset["connected"] = String(connected); // a phone folds the (fixed) settings away
     this.connect.textContent = connected ? "Disconnect" : busy ? "Connecting…" : "Connect";
     this.connect.disabled = busy;
-    this.speak.disabled = state !== "ready";
+    // Held down (push-to-talk), it stays enabled while recording: letting go of it ends the sentence.
+    this.speak.disabled = state !== "ready" && !(state === "recording" && this.speak.dataset["held"] === "true");
     this.endSentence.disabled = state !== "recording";
     this.#locked = connected || busy;
     for (const el of [this.#src, this.#tgt, this.#apiKey, this.#pairing, this.#gateway, this.#features]) {
@@ -177,6 +180,16 @@ export class View {
     }
     this.#syncTwoWay();
     if (state !== "recording" && state !== "ready") this.#level.value = -80;
+  }
+
+  /** The device has no network: the page still works (it came from the app's cache) but cannot translate. */
+  showOffline(offline: boolean): void {
+    this.#offline.hidden = !offline;
+  }
+
+  /** Push-to-talk: the speak button is being held. */
+  showHeld(held: boolean): void {
+    this.speak.dataset["held"] = String(held);
   }
 
   showConnection(kind: "idle" | "ok" | "warn" | "error", text: string): void {

@@ -26,45 +26,45 @@ from lingua.v1 import common_pb2 as lingua_dot_v1_dot_common__pb2
 from lingua.v1 import node_pb2 as lingua_dot_v1_dot_node__pb2
 
 
-DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n\x13lingua/v1/hub.proto\x12\tlingua.v1\x1a\x16lingua/v1/common.proto\x1a\x14lingua/v1/node.proto\"K\n\tModelFile\x12\x12\n\x04path\x18\x01 \x01(\tR\x04path\x12\x12\n\x04size\x18\x02 \x01(\x04R\x04size\x12\x16\n\x06sha256\x18\x03 \x01(\tR\x06sha256\"\xcd\x01\n\x0cModelVersion\x12\x18\n\x07version\x18\x01 \x01(\tR\x07version\x12\x30\n\x06status\x18\x02 \x01(\x0e\x32\x18.lingua.v1.VersionStatusR\x06status\x12&\n\x0f\x63reated_unix_ms\x18\x03 \x01(\x03R\rcreatedUnixMs\x12*\n\x05\x66iles\x18\x04 \x03(\x0b\x32\x14.lingua.v1.ModelFileR\x05\x66iles\x12\x1d\n\ntotal_size\x18\x05 \x01(\x04R\ttotalSize\"\xbc\x02\n\x05Model\x12\x19\n\x08model_id\x18\x01 \x01(\tR\x07modelId\x12(\n\x04kind\x18\x02 \x01(\x0e\x32\x14.lingua.v1.ModelKindR\x04kind\x12\x1c\n\tlanguages\x18\x03 \x03(\tR\tlanguages\x12-\n\x05pairs\x18\x04 \x03(\x0b\x32\x17.lingua.v1.LanguagePairR\x05pairs\x12\x18\n\x07\x64ialect\x18\x05 \x01(\tR\x07\x64ialect\x12\x18\n\x07license\x18\x06 \x01(\tR\x07license\x12 \n\x0b\x64\x65scription\x18\x07 \x01(\tR\x0b\x64\x65scription\x12\x33\n\x08versions\x18\x08 \x03(\x0b\x32\x17.lingua.v1.ModelVersionR\x08versions\x12\x16\n\x06\x65ngine\x18\t \x01(\tR\x06\x65ngine\"\xbe\x01\n\x11ListModelsRequest\x12(\n\x04kind\x18\x01 \x01(\x0e\x32\x14.lingua.v1.ModelKindR\x04kind\x12\x1a\n\x08language\x18\x02 \x01(\tR\x08language\x12\x19\n\x08src_lang\x18\x03 \x01(\tR\x07srcLang\x12\x19\n\x08tgt_lang\x18\x04 \x01(\tR\x07tgtLang\x12-\n\x12include_deprecated\x18\x05 \x01(\x08R\x11includeDeprecated\">\n\x12ListModelsResponse\x12(\n\x06models\x18\x01 \x03(\x0b\x32\x10.lingua.v1.ModelR\x06models\",\n\x0fGetModelRequest\x12\x19\n\x08model_id\x18\x01 \x01(\tR\x07modelId\":\n\x10GetModelResponse\x12&\n\x05model\x18\x01 \x01(\x0b\x32\x10.lingua.v1.ModelR\x05model\"\x95\x01\n\x13\x44ownloadFileRequest\x12\x19\n\x08model_id\x18\x01 \x01(\tR\x07modelId\x12\x18\n\x07version\x18\x02 \x01(\tR\x07version\x12\x12\n\x04path\x18\x03 \x01(\tR\x04path\x12\x16\n\x06offset\x18\x04 \x01(\x04R\x06offset\x12\x1d\n\nchunk_size\x18\x05 \x01(\rR\tchunkSize\"y\n\x14\x44ownloadFileResponse\x12\x12\n\x04\x64\x61ta\x18\x01 \x01(\x0cR\x04\x64\x61ta\x12\x16\n\x06offset\x18\x02 \x01(\x04R\x06offset\x12\x1d\n\ntotal_size\x18\x03 \x01(\x04R\ttotalSize\x12\x16\n\x06sha256\x18\x04 \x01(\tR\x06sha256\"\xb1\x01\n\x0fPublishMetadata\x12&\n\x05model\x18\x01 \x01(\x0b\x32\x10.lingua.v1.ModelR\x05model\x12\x18\n\x07version\x18\x02 \x01(\tR\x07version\x12\x30\n\x06status\x18\x03 \x01(\x0e\x32\x18.lingua.v1.VersionStatusR\x06status\x12*\n\x05\x66iles\x18\x04 \x03(\x0b\x32\x14.lingua.v1.ModelFileR\x05\x66iles\"K\n\tFileChunk\x12\x12\n\x04path\x18\x01 \x01(\tR\x04path\x12\x16\n\x06offset\x18\x02 \x01(\x04R\x06offset\x12\x12\n\x04\x64\x61ta\x18\x03 \x01(\x0cR\x04\x64\x61ta\"\x85\x01\n\x13PublishModelRequest\x12\x38\n\x08metadata\x18\x01 \x01(\x0b\x32\x1a.lingua.v1.PublishMetadataH\x00R\x08metadata\x12,\n\x05\x63hunk\x18\x02 \x01(\x0b\x32\x14.lingua.v1.FileChunkH\x00R\x05\x63hunkB\x06\n\x04kind\"j\n\x14PublishModelResponse\x12\x19\n\x08model_id\x18\x01 \x01(\tR\x07modelId\x12\x18\n\x07version\x18\x02 \x01(\tR\x07version\x12\x1d\n\ntotal_size\x18\x03 \x01(\x04R\ttotalSize\"f\n\x17\x44\x65precateVersionRequest\x12\x19\n\x08model_id\x18\x01 \x01(\tR\x07modelId\x12\x18\n\x07version\x18\x02 \x01(\tR\x07version\x12\x16\n\x06reason\x18\x03 \x01(\tR\x06reason\"B\n\x18\x44\x65precateVersionResponse\x12&\n\x05model\x18\x01 \x01(\x0b\x32\x10.lingua.v1.ModelR\x05model*\x82\x01\n\rVersionStatus\x12\x1e\n\x1aVERSION_STATUS_UNSPECIFIED\x10\x00\x12\x19\n\x15VERSION_STATUS_STABLE\x10\x01\x12\x17\n\x13VERSION_STATUS_BETA\x10\x02\x12\x1d\n\x19VERSION_STATUS_DEPRECATED\x10\x03\x32\x9d\x03\n\x08ModelHub\x12I\n\nListModels\x12\x1c.lingua.v1.ListModelsRequest\x1a\x1d.lingua.v1.ListModelsResponse\x12\x43\n\x08GetModel\x12\x1a.lingua.v1.GetModelRequest\x1a\x1b.lingua.v1.GetModelResponse\x12Q\n\x0c\x44ownloadFile\x12\x1e.lingua.v1.DownloadFileRequest\x1a\x1f.lingua.v1.DownloadFileResponse0\x01\x12Q\n\x0cPublishModel\x12\x1e.lingua.v1.PublishModelRequest\x1a\x1f.lingua.v1.PublishModelResponse(\x01\x12[\n\x10\x44\x65precateVersion\x12\".lingua.v1.DeprecateVersionRequest\x1a#.lingua.v1.DeprecateVersionResponseb\x06proto3')
+DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n\x13lingua/v1/hub.proto\x12\tlingua.v1\x1a\x16lingua/v1/common.proto\x1a\x14lingua/v1/node.proto\"K\n\tModelFile\x12\x12\n\x04path\x18\x01 \x01(\tR\x04path\x12\x12\n\x04size\x18\x02 \x01(\x04R\x04size\x12\x16\n\x06sha256\x18\x03 \x01(\tR\x06sha256\"\xbe\x02\n\x0cModelVersion\x12\x18\n\x07version\x18\x01 \x01(\tR\x07version\x12\x30\n\x06status\x18\x02 \x01(\x0e\x32\x18.lingua.v1.VersionStatusR\x06status\x12&\n\x0f\x63reated_unix_ms\x18\x03 \x01(\x03R\rcreatedUnixMs\x12*\n\x05\x66iles\x18\x04 \x03(\x0b\x32\x14.lingua.v1.ModelFileR\x05\x66iles\x12\x1d\n\ntotal_size\x18\x05 \x01(\x04R\ttotalSize\x12\x1a\n\x08manifest\x18\x06 \x01(\x0cR\x08manifest\x12-\n\x12manifest_signature\x18\x07 \x01(\x0cR\x11manifestSignature\x12$\n\x0esigning_key_id\x18\x08 \x01(\tR\x0csigningKeyId\"\xbc\x02\n\x05Model\x12\x19\n\x08model_id\x18\x01 \x01(\tR\x07modelId\x12(\n\x04kind\x18\x02 \x01(\x0e\x32\x14.lingua.v1.ModelKindR\x04kind\x12\x1c\n\tlanguages\x18\x03 \x03(\tR\tlanguages\x12-\n\x05pairs\x18\x04 \x03(\x0b\x32\x17.lingua.v1.LanguagePairR\x05pairs\x12\x18\n\x07\x64ialect\x18\x05 \x01(\tR\x07\x64ialect\x12\x18\n\x07license\x18\x06 \x01(\tR\x07license\x12 \n\x0b\x64\x65scription\x18\x07 \x01(\tR\x0b\x64\x65scription\x12\x33\n\x08versions\x18\x08 \x03(\x0b\x32\x17.lingua.v1.ModelVersionR\x08versions\x12\x16\n\x06\x65ngine\x18\t \x01(\tR\x06\x65ngine\"\xbe\x01\n\x11ListModelsRequest\x12(\n\x04kind\x18\x01 \x01(\x0e\x32\x14.lingua.v1.ModelKindR\x04kind\x12\x1a\n\x08language\x18\x02 \x01(\tR\x08language\x12\x19\n\x08src_lang\x18\x03 \x01(\tR\x07srcLang\x12\x19\n\x08tgt_lang\x18\x04 \x01(\tR\x07tgtLang\x12-\n\x12include_deprecated\x18\x05 \x01(\x08R\x11includeDeprecated\">\n\x12ListModelsResponse\x12(\n\x06models\x18\x01 \x03(\x0b\x32\x10.lingua.v1.ModelR\x06models\",\n\x0fGetModelRequest\x12\x19\n\x08model_id\x18\x01 \x01(\tR\x07modelId\":\n\x10GetModelResponse\x12&\n\x05model\x18\x01 \x01(\x0b\x32\x10.lingua.v1.ModelR\x05model\"\x95\x01\n\x13\x44ownloadFileRequest\x12\x19\n\x08model_id\x18\x01 \x01(\tR\x07modelId\x12\x18\n\x07version\x18\x02 \x01(\tR\x07version\x12\x12\n\x04path\x18\x03 \x01(\tR\x04path\x12\x16\n\x06offset\x18\x04 \x01(\x04R\x06offset\x12\x1d\n\nchunk_size\x18\x05 \x01(\rR\tchunkSize\"y\n\x14\x44ownloadFileResponse\x12\x12\n\x04\x64\x61ta\x18\x01 \x01(\x0cR\x04\x64\x61ta\x12\x16\n\x06offset\x18\x02 \x01(\x04R\x06offset\x12\x1d\n\ntotal_size\x18\x03 \x01(\x04R\ttotalSize\x12\x16\n\x06sha256\x18\x04 \x01(\tR\x06sha256\"\xb1\x01\n\x0fPublishMetadata\x12&\n\x05model\x18\x01 \x01(\x0b\x32\x10.lingua.v1.ModelR\x05model\x12\x18\n\x07version\x18\x02 \x01(\tR\x07version\x12\x30\n\x06status\x18\x03 \x01(\x0e\x32\x18.lingua.v1.VersionStatusR\x06status\x12*\n\x05\x66iles\x18\x04 \x03(\x0b\x32\x14.lingua.v1.ModelFileR\x05\x66iles\"K\n\tFileChunk\x12\x12\n\x04path\x18\x01 \x01(\tR\x04path\x12\x16\n\x06offset\x18\x02 \x01(\x04R\x06offset\x12\x12\n\x04\x64\x61ta\x18\x03 \x01(\x0cR\x04\x64\x61ta\"\x85\x01\n\x13PublishModelRequest\x12\x38\n\x08metadata\x18\x01 \x01(\x0b\x32\x1a.lingua.v1.PublishMetadataH\x00R\x08metadata\x12,\n\x05\x63hunk\x18\x02 \x01(\x0b\x32\x14.lingua.v1.FileChunkH\x00R\x05\x63hunkB\x06\n\x04kind\"j\n\x14PublishModelResponse\x12\x19\n\x08model_id\x18\x01 \x01(\tR\x07modelId\x12\x18\n\x07version\x18\x02 \x01(\tR\x07version\x12\x1d\n\ntotal_size\x18\x03 \x01(\x04R\ttotalSize\"f\n\x17\x44\x65precateVersionRequest\x12\x19\n\x08model_id\x18\x01 \x01(\tR\x07modelId\x12\x18\n\x07version\x18\x02 \x01(\tR\x07version\x12\x16\n\x06reason\x18\x03 \x01(\tR\x06reason\"B\n\x18\x44\x65precateVersionResponse\x12&\n\x05model\x18\x01 \x01(\x0b\x32\x10.lingua.v1.ModelR\x05model*\x82\x01\n\rVersionStatus\x12\x1e\n\x1aVERSION_STATUS_UNSPECIFIED\x10\x00\x12\x19\n\x15VERSION_STATUS_STABLE\x10\x01\x12\x17\n\x13VERSION_STATUS_BETA\x10\x02\x12\x1d\n\x19VERSION_STATUS_DEPRECATED\x10\x03\x32\x9d\x03\n\x08ModelHub\x12I\n\nListModels\x12\x1c.lingua.v1.ListModelsRequest\x1a\x1d.lingua.v1.ListModelsResponse\x12\x43\n\x08GetModel\x12\x1a.lingua.v1.GetModelRequest\x1a\x1b.lingua.v1.GetModelResponse\x12Q\n\x0c\x44ownloadFile\x12\x1e.lingua.v1.DownloadFileRequest\x1a\x1f.lingua.v1.DownloadFileResponse0\x01\x12Q\n\x0cPublishModel\x12\x1e.lingua.v1.PublishModelRequest\x1a\x1f.lingua.v1.PublishModelResponse(\x01\x12[\n\x10\x44\x65precateVersion\x12\".lingua.v1.DeprecateVersionRequest\x1a#.lingua.v1.DeprecateVersionResponseb\x06proto3')
 
 _globals = globals()
 _builder.BuildMessageAndEnumDescriptors(DESCRIPTOR, _globals)
 _builder.BuildTopDescriptorsAndMessages(DESCRIPTOR, 'lingua.v1.hub_pb2', _globals)
 if not _descriptor._USE_C_DESCRIPTORS:
   DESCRIPTOR._loaded_options = None
-  _globals['_VERSIONSTATUS']._serialized_start=1996
-  _globals['_VERSIONSTATUS']._serialized_end=2126
+  _globals['_VERSIONSTATUS']._serialized_start=2109
+  _globals['_VERSIONSTATUS']._serialized_end=2239
   _globals['_MODELFILE']._serialized_start=80
   _globals['_MODELFILE']._serialized_end=155
   _globals['_MODELVERSION']._serialized_start=158
-  _globals['_MODELVERSION']._serialized_end=363
-  _globals['_MODEL']._serialized_start=366
-  _globals['_MODEL']._serialized_end=682
-  _globals['_LISTMODELSREQUEST']._serialized_start=685
-  _globals['_LISTMODELSREQUEST']._serialized_end=875
-  _globals['_LISTMODELSRESPONSE']._serialized_start=877
-  _globals['_LISTMODELSRESPONSE']._serialized_end=939
-  _globals['_GETMODELREQUEST']._serialized_start=941
-  _globals['_GETMODELREQUEST']._serialized_end=985
-  _globals['_GETMODELRESPONSE']._serialized_start=987
-  _globals['_GETMODELRESPONSE']._serialized_end=1045
-  _globals['_DOWNLOADFILEREQUEST']._serialized_start=1048
-  _globals['_DOWNLOADFILEREQUEST']._serialized_end=1197
-  _globals['_DOWNLOADFILERESPONSE']._serialized_start=1199
-  _globals['_DOWNLOADFILERESPONSE']._serialized_end=1320
-  _globals['_PUBLISHMETADATA']._serialized_start=1323
-  _globals['_PUBLISHMETADATA']._serialized_end=1500
-  _globals['_FILECHUNK']._serialized_start=1502
-  _globals['_FILECHUNK']._serialized_end=1577
-  _globals['_PUBLISHMODELREQUEST']._serialized_start=1580
-  _globals['_PUBLISHMODELREQUEST']._serialized_end=1713
-  _globals['_PUBLISHMODELRESPONSE']._serialized_start=1715
-  _globals['_PUBLISHMODELRESPONSE']._serialized_end=1821
-  _globals['_DEPRECATEVERSIONREQUEST']._serialized_start=1823
-  _globals['_DEPRECATEVERSIONREQUEST']._serialized_end=1925
-  _globals['_DEPRECATEVERSIONRESPONSE']._serialized_start=1927
-  _globals['_DEPRECATEVERSIONRESPONSE']._serialized_end=1993
-  _globals['_MODELHUB']._serialized_start=2129
-  _globals['_MODELHUB']._serialized_end=2542
+  _globals['_MODELVERSION']._serialized_end=476
+  _globals['_MODEL']._serialized_start=479
+  _globals['_MODEL']._serialized_end=795
+  _globals['_LISTMODELSREQUEST']._serialized_start=798
+  _globals['_LISTMODELSREQUEST']._serialized_end=988
+  _globals['_LISTMODELSRESPONSE']._serialized_start=990
+  _globals['_LISTMODELSRESPONSE']._serialized_end=1052
+  _globals['_GETMODELREQUEST']._serialized_start=1054
+  _globals['_GETMODELREQUEST']._serialized_end=1098
+  _globals['_GETMODELRESPONSE']._serialized_start=1100
+  _globals['_GETMODELRESPONSE']._serialized_end=1158
+  _globals['_DOWNLOADFILEREQUEST']._serialized_start=1161
+  _globals['_DOWNLOADFILEREQUEST']._serialized_end=1310
+  _globals['_DOWNLOADFILERESPONSE']._serialized_start=1312
+  _globals['_DOWNLOADFILERESPONSE']._serialized_end=1433
+  _globals['_PUBLISHMETADATA']._serialized_start=1436
+  _globals['_PUBLISHMETADATA']._serialized_end=1613
+  _globals['_FILECHUNK']._serialized_start=1615
+  _globals['_FILECHUNK']._serialized_end=1690
+  _globals['_PUBLISHMODELREQUEST']._serialized_start=1693
+  _globals['_PUBLISHMODELREQUEST']._serialized_end=1826
+  _globals['_PUBLISHMODELRESPONSE']._serialized_start=1828
+  _globals['_PUBLISHMODELRESPONSE']._serialized_end=1934
+  _globals['_DEPRECATEVERSIONREQUEST']._serialized_start=1936
+  _globals['_DEPRECATEVERSIONREQUEST']._serialized_end=2038
+  _globals['_DEPRECATEVERSIONRESPONSE']._serialized_start=2040
+  _globals['_DEPRECATEVERSIONRESPONSE']._serialized_end=2106
+  _globals['_MODELHUB']._serialized_start=2242
+  _globals['_MODELHUB']._serialized_end=2655
 # @@protoc_insertion_point(module_scope)

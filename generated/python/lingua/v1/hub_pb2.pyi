@@ -31,18 +31,24 @@ class ModelFile(_message.Message):
     def __init__(self, path: _Optional[str] = ..., size: _Optional[int] = ..., sha256: _Optional[str] = ...) -> None: ...
 
 class ModelVersion(_message.Message):
-    __slots__ = ("version", "status", "created_unix_ms", "files", "total_size")
+    __slots__ = ("version", "status", "created_unix_ms", "files", "total_size", "manifest", "manifest_signature", "signing_key_id")
     VERSION_FIELD_NUMBER: _ClassVar[int]
     STATUS_FIELD_NUMBER: _ClassVar[int]
     CREATED_UNIX_MS_FIELD_NUMBER: _ClassVar[int]
     FILES_FIELD_NUMBER: _ClassVar[int]
     TOTAL_SIZE_FIELD_NUMBER: _ClassVar[int]
+    MANIFEST_FIELD_NUMBER: _ClassVar[int]
+    MANIFEST_SIGNATURE_FIELD_NUMBER: _ClassVar[int]
+    SIGNING_KEY_ID_FIELD_NUMBER: _ClassVar[int]
     version: str
     status: VersionStatus
     created_unix_ms: int
     files: _containers.RepeatedCompositeFieldContainer[ModelFile]
     total_size: int
-    def __init__(self, version: _Optional[str] = ..., status: _Optional[_Union[VersionStatus, str]] = ..., created_unix_ms: _Optional[int] = ..., files: _Optional[_Iterable[_Union[ModelFile, _Mapping]]] = ..., total_size: _Optional[int] = ...) -> None: ...
+    manifest: bytes
+    manifest_signature: bytes
+    signing_key_id: str
+    def __init__(self, version: _Optional[str] = ..., status: _Optional[_Union[VersionStatus, str]] = ..., created_unix_ms: _Optional[int] = ..., files: _Optional[_Iterable[_Union[ModelFile, _Mapping]]] = ..., total_size: _Optional[int] = ..., manifest: _Optional[bytes] = ..., manifest_signature: _Optional[bytes] = ..., signing_key_id: _Optional[str] = ...) -> None: ...
 
 class Model(_message.Message):
     __slots__ = ("model_id", "kind", "languages", "pairs", "dialect", "license", "description", "versions", "engine")

@@ -68,6 +68,28 @@ export declare type ModelVersion = Message<"lingua.v1.ModelVersion"> & {
    * @generated from field: uint64 total_size = 5;
    */
   totalSize: bigint;
+
+  /**
+   * What the hub signed: canonical JSON of model id, version, kind, engine, dialect, languages, pairs and every
+   * file's path, size and sha256 (format in lingua_common/signing.py). Nodes install from it, not from `files`.
+   *
+   * @generated from field: bytes manifest = 6;
+   */
+  manifest: Uint8Array;
+
+  /**
+   * Ed25519 signature of `manifest` by the hub's signing key; empty for an unsigned version (nodes refuse it).
+   *
+   * @generated from field: bytes manifest_signature = 7;
+   */
+  manifestSignature: Uint8Array;
+
+  /**
+   * The signing key: the first 16 hex digits of the sha256 of its raw 32-byte public key.
+   *
+   * @generated from field: string signing_key_id = 8;
+   */
+  signingKeyId: string;
 };
 
 /**
