@@ -62,7 +62,11 @@ class LinguaError(Exception):
 
 
 def code_name(code: int) -> str:
-    return common_pb2.ErrorCode.Name(code)  # type: ignore[arg-type]
+    """The ErrorCode's name; a number no name is defined for (a newer or hostile peer) reads as ERROR_CODE_<n>."""
+    try:
+        return common_pb2.ErrorCode.Name(code)  # type: ignore[arg-type]
+    except ValueError:
+        return f"ERROR_CODE_{int(code)}"
 
 
 def make_error(code: int, message: str, *, utterance_index: int | None = None,

@@ -21,7 +21,7 @@ import grpc
 
 from lingua.v1 import common_pb2, node_pb2, node_pb2_grpc, session_pb2
 from lingua_common.audio import AudioDecodeError, AudioLimits, AudioTooLargeError, decode_audio
-from lingua_common.errors import LinguaError
+from lingua_common.errors import LinguaError, code_name
 from lingua_common.grpc_server import channel_options
 from node_svc.capabilities import installed_models, module_extras, module_request
 from node_svc.config import NodeSettings, uses_model_store
@@ -130,7 +130,7 @@ class NodeAgent:
             if first is grpc.aio.EOF:
                 raise RegistrationRefused("stream closed before `registered`")
             if first.WhichOneof("kind") == "error":
-                raise RegistrationRefused(f"{common_pb2.ErrorCode.Name(first.error.code)}: {first.error.message}")
+                raise RegistrationRefused(f"{code_name(first.error.code)}: {first.error.message}")
             reg = first.registered
             self.node_id, self.auth_token = reg.node_id, reg.auth_token
             self._set_state(reg.state)
@@ -222,7 +222,7 @@ class NodeAgent:
                 log.info("scheduler says this node is %s: %s",
                          node_pb2.NodeState.Name(msg.node_status.state), msg.node_status.reason)
             elif kind == "error":
-                log.warning("scheduler error %s: %s", common_pb2.ErrorCode.Name(msg.error.code), msg.error.message)
+                log.warning("scheduler error %s: %s", code_name(msg.error.code), msg.error.message)
 
     def _set_state(self, state: int) -> None:
         self.state = state

@@ -11,7 +11,7 @@ from typing import Any
 import grpc
 
 from lingua.v1 import common_pb2, node_pb2, node_pb2_grpc
-from lingua_common.errors import LinguaError, make_error
+from lingua_common.errors import LinguaError, code_name, make_error
 from scheduler_svc.drain import NODE_MOVED
 from scheduler_svc.mesh import Mesh, NodeLink
 from scheduler_svc.pairing import code_message
@@ -37,7 +37,7 @@ class NodeServicer(node_pb2_grpc.NodeServiceServicer):
             "model_install_status": mesh.model_install_status,
             "drain": lambda node_id, msg: mesh.node_draining(node_id, msg.reason),
             "node_error": lambda node_id, msg: log.warning(
-                "node error %s: %s", common_pb2.ErrorCode.Name(msg.code), msg.message,
+                "node error %s: %s", code_name(msg.code), msg.message,
                 extra={"node_id": node_id}),
         }
 

@@ -41,6 +41,7 @@ _MARK: Final = re.compile(r"(?<![\\\w])([*@#])(?=\w)")
 _ESCAPED: Final = re.compile(r"\\(.)")
 _MAX_BLOCK_CHARS: Final = 10_000  # one block is one utterance's sentences; far more is a bug upstream
 _READ_TIMEOUT_S: Final = 20.0
+_DEATH_WAIT_S: Final = 1.0
 
 
 class ApertiumUnavailable(RuntimeError):
@@ -132,6 +133,14 @@ class _Pipeline:
     def alive(self) -> bool:
         return all(p.poll() is None for p in self.procs)
 
+    def ends_within(self, seconds: float) -> bool:
+        """Whether the pipeline's last program exits within `seconds` (it does after an upstream death)."""
+        try:
+            self.procs[-1].wait(timeout=seconds)
+        except subprocess.TimeoutExpired:
+            return False
+        return True
+
     def kill(self) -> None:
         for p in self.procs:
             if p.poll() is None:
@@ -201,8 +210,10 @@ class ApertiumDirection:
                     self._pipe = self._start()
                 try:
                     block = self._round_trip(self._pipe, to_stream(text))
-                    if not self._pipe.alive:
-                        # A program that died flushes a last NUL on its way out: that block is not an answer.
+                    if not self._pipe.alive or (not block.strip() and self._pipe.ends_within(_DEATH_WAIT_S)):
+                        # When a program dies, the ones after it see end of input and flush a last NUL on
+                        # their way out: that (empty) block is not an answer. The exit may not be visible yet
+                        # when it arrives, so an empty answer waits briefly for the last program to end.
                         raise ApertiumFailed("a program of the pipeline exited")
                     return from_stream(block)
                 except (OSError, ApertiumFailed) as exc:

@@ -41,5 +41,6 @@ async def test_grpcurl_lists_services_checks_health_and_lists_nodes(pipeline) ->
     assert node["displayName"] == "n1"
     assert node["state"] == "NODE_STATE_READY"
     assert "en" in node["asrLanguages"]
-    assert {"srcLang": "en", "tgtLang": "fr"} in node["mtPairs"]
+    assert {"srcLang": "en", "tgtLang": "fr", "tier": "TRANSLATION_TIER_DEMO", "engine": "ctranslate2-m2m100"} \
+        in node["mtPairs"]
     assert "text_translated" in described

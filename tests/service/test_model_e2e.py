@@ -38,7 +38,9 @@ async def node_process(scheduler: str, hub: str, models_dir: Path, install: str,
            "LINGUA_NODE_MODELS_DIR": str(models_dir), "LINGUA_NODE_INSTALL": install,
            "LINGUA_NODE_DISPLAY_NAME": "store-node", "LINGUA_NODE_MAX_CONCURRENT_JOBS": "4",
            "LINGUA_NODE_CONTROL_PORT": "-1", "LINGUA_NODE_WARM_UP": "false", "LINGUA_NODE_MODULES": "",
-           "LINGUA_NODE_RECONNECT_INITIAL_MS": "100"}
+           "LINGUA_NODE_RECONNECT_INITIAL_MS": "100",
+           # Only the store's models: this test follows what the node installs (espeak-ng is the system's).
+           "LINGUA_NODE_ESPEAK_VOICES": "false"}
     proc = await asyncio.create_subprocess_exec(sys.executable, "-m", "node_svc", env=env)
     try:
         yield
