@@ -19,8 +19,6 @@ from contextvars import ContextVar
 from typing import Any
 
 import grpc
-from grpc_health.v1 import health, health_pb2, health_pb2_grpc
-from grpc_reflection.v1alpha import reflection
 
 from gateway import metrics
 from gateway.access import Principal
@@ -30,7 +28,7 @@ from gateway.frontdoor import FrontDoor
 from gateway.http_errors import bearer_token
 from lingua.v1 import common_pb2
 from lingua_common.errors import LinguaError, abort, code_name
-from lingua_common.grpc_server import ServiceServer, server_options
+from lingua_common.grpc_server import merged_options
 
 DOOR = "grpc"
 GUARDED_PREFIX = "/lingua.v1.SessionService/"
@@ -40,25 +38,8 @@ PRINCIPAL: ContextVar[Principal] = ContextVar("gateway_principal")
 
 
 def public_options(settings: GatewaySettings) -> list[tuple[str, int]]:
-    ours = {"grpc.max_receive_message_length": settings.receive_limit_bytes,
-            "grpc.max_concurrent_streams": settings.max_concurrent_streams}
-    return [(name, ours.pop(name, value)) for name, value in server_options(settings.max_message_mb)] + list(
-        ours.items())
-
-
-class PublicServer(ServiceServer):
-    """ServiceServer (health, reflection, start/stop) with the public port's options and interceptors."""
-
-    def __init__(self, service_names: Iterable[str], options: list[tuple[str, int]],
-                 interceptors: list[grpc.aio.ServerInterceptor]) -> None:
-        self.server = grpc.aio.server(options=options, interceptors=interceptors)
-        self.health = health.aio.HealthServicer()
-        health_pb2_grpc.add_HealthServicer_to_server(self.health, self.server)
-        self._services = list(service_names)
-        reflection.enable_server_reflection(
-            [*self._services, health_pb2.DESCRIPTOR.services_by_name["Health"].full_name, reflection.SERVICE_NAME],
-            self.server)
-        self.port = 0
+    return merged_options(settings.max_message_mb, {"grpc.max_receive_message_length": settings.receive_limit_bytes,
+                                                    "grpc.max_concurrent_streams": settings.max_concurrent_streams})
 
 
 class ApiKeyInterceptor(grpc.aio.ServerInterceptor):  # type: ignore[misc]

@@ -14,10 +14,10 @@ from gateway.config import GatewaySettings
 from gateway.frontdoor import FrontDoor
 from gateway.http_app import HttpLimits, build_app
 from gateway.public_grpc import PublicSessionServicer
-from gateway.public_port import ApiKeyInterceptor, PublicServer, public_options
+from gateway.public_port import ApiKeyInterceptor, public_options
 from gateway.upstream import Upstream
 from lingua.v1 import session_pb2, session_pb2_grpc
-from lingua_common.grpc_server import wait_for_signal
+from lingua_common.grpc_server import ServiceServer, wait_for_signal
 from lingua_common.http_server import EmbeddedHttpServer
 
 log = logging.getLogger(__name__)
@@ -36,8 +36,8 @@ class GatewayServer:
         self.door = FrontDoor(access, self.upstream, timeout_s=settings.request_timeout_s,
                               idle_timeout_s=settings.session_idle_timeout_s, max_utterance_s=settings.max_utterance_s,
                               max_chunk_bytes=settings.receive_limit_bytes)
-        self.grpc = PublicServer(SERVICE_NAMES, public_options(settings),
-                                 [ApiKeyInterceptor(self.door, settings.trusted_proxies)])
+        self.grpc = ServiceServer(SERVICE_NAMES, options=public_options(settings),
+                                  interceptors=[ApiKeyInterceptor(self.door, settings.trusted_proxies)])
         servicer = PublicSessionServicer(self.door)
         self.grpc.add(lambda s: session_pb2_grpc.add_SessionServiceServicer_to_server(servicer, s))
         add_tenant_admin(self.grpc, access, settings)

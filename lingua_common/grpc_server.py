@@ -6,7 +6,7 @@ import asyncio
 import contextlib
 import logging
 import signal
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Sequence
 
 import grpc
 from grpc_health.v1 import health, health_pb2, health_pb2_grpc
@@ -41,8 +41,12 @@ def server_options(max_message_mb: int = 64) -> list[tuple[str, int]]:
 class ServiceServer:
     """A grpc.aio server with health and reflection for the given services."""
 
-    def __init__(self, service_names: Iterable[str], *, max_message_mb: int = 64) -> None:
-        self.server = grpc.aio.server(options=server_options(max_message_mb))
+    def __init__(self, service_names: Iterable[str], *, max_message_mb: int = 64,
+                 options: list[tuple[str, int]] | None = None,
+                 interceptors: Sequence[grpc.aio.ServerInterceptor] = ()) -> None:
+        """`options` replaces the defaults of server_options(max_message_mb) (see merged_options)."""
+        self.server = grpc.aio.server(options=options if options is not None else server_options(max_message_mb),
+                                      interceptors=list(interceptors) or None)
         self.health = health.aio.HealthServicer()
         health_pb2_grpc.add_HealthServicer_to_server(self.health, self.server)
         self._services = list(service_names)
@@ -69,6 +73,12 @@ class ServiceServer:
         for name in ["", *self._services]:
             await self.health.set(name, health_pb2.HealthCheckResponse.NOT_SERVING)
         await self.server.stop(grace_s)
+
+
+def merged_options(max_message_mb: int, overrides: dict[str, int]) -> list[tuple[str, int]]:
+    """server_options(max_message_mb) with some values replaced or added (e.g. a smaller receive limit)."""
+    ours = dict(overrides)
+    return [(name, ours.pop(name, value)) for name, value in server_options(max_message_mb)] + list(ours.items())
 
 
 def start_metrics(port: int, host: str = "127.0.0.1") -> int:

@@ -7,7 +7,7 @@
 // {"event":"done",...} after one turn ("Speak now", "End sentence", the result played) and a disconnect.
 // Failures: {"event":"error","message":...}, exit 1.
 import path from 'node:path';
-import { launchChromium } from './launch.mjs';
+import { launchChromium, openWebClient } from './launch.mjs';
 
 const [url, artifacts, wav, apiKey] = process.argv.slice(2);
 const say = (obj) => process.stdout.write(JSON.stringify(obj) + '\n');
@@ -17,9 +17,7 @@ let browser;
 let page;
 try {
   browser = await launchChromium({ fakeMicWav: wav });
-  const context = await browser.newContext({ viewport: { width: 1100, height: 900 } });
-  await context.grantPermissions(['microphone'], { origin: new URL(url).origin });
-  page = await context.newPage();
+  page = await openWebClient(browser, url);
   const pageErrors = [];
   page.on('pageerror', (e) => pageErrors.push(e.message));
   page.on('console', (m) => { if (m.type() === 'error') pageErrors.push(`console: ${m.text()}`); });

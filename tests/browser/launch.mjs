@@ -10,3 +10,11 @@ export function launchChromium({ fakeMicWav } = {}) {
     `--use-file-for-fake-audio-capture=${fakeMicWav}%noloop`] : [];
   return chromium.launch({ executablePath: process.env.CHROMIUM || '/usr/bin/chromium', args: [...BASE_ARGS, ...mic] });
 }
+
+// A page of the web client at `url` in a fresh context whose origin may use the microphone (and `permissions`).
+export async function openWebClient(browser, url, contextOptions = { viewport: { width: 1100, height: 900 } },
+  permissions = ['microphone']) {
+  const context = await browser.newContext(contextOptions);
+  await context.grantPermissions(permissions, { origin: new URL(url).origin });
+  return context.newPage();
+}
